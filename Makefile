@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Each creates .venv (if missing) and installs the pinned requirements.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PY := $(BIN)/python
+RUNS ?= runs/demo
+
+.PHONY: demo test venv ray lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# torch first and alone: the exact CPU pin keeps pip from pulling a CUDA build
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -r requirements.txt
+	# resemblyzer's own metadata asks for webrtcvad (a source build); webrtcvad-wheels provides it
+	$(BIN)/pip install --no-deps resemblyzer==0.1.4
+	$(BIN)/pip install --no-deps -e .
+	$(PY) -m ipykernel install --user --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m codecbench_utils.demo --out $(RUNS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 tests
+
+ray: $(STAMP)
+	$(BIN)/pip install -e '.[ray]'
+
+lint: $(STAMP)
+	$(BIN)/ruff check codecbench_utils tests
+	$(BIN)/ruff format --check codecbench_utils tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_metrics.py
+
+clean:
+	rm -rf $(RUNS)

@@ -1,0 +1,275 @@
+"""Audio I/O, resampling, channel policy and alignment.
+
+Reading: wav/flac/ogg (and anything libsndfile knows) with soundfile; mp3, m4a,
+mp4 and other containers with PyAV. Multichannel audio is made mono by averaging
+the channels (never by concatenating them). Resampling uses soxr (VHQ).
+Everything returns float32 arrays of shape ``(time,)`` in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidAudioError, require
+
+__all__ = [
+    "PathLike",
+    "SOUNDFILE_EXTENSIONS",
+    "load_audio",
+    "audio_info",
+    "to_mono",
+    "resample",
+    "save_audio",
+    "check_audio",
+    "estimate_delay",
+    "shift",
+    "align",
+    "fit_length",
+]
+
+PathLike = str | os.PathLike[str]
+
+#: Extensions read with soundfile; everything else goes through PyAV.
+SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".w64")
+
+
+def to_mono(wav: np.ndarray) -> np.ndarray:
+    """Average channels of a ``(time, channels)`` array into ``(time,)``.
+
+    Averaging (not concatenating) keeps the duration and the loudness of a
+    centred source; a 1-D input is returned unchanged.
+    """
+    wav = np.asarray(wav)
+    if wav.ndim == 1:
+        return wav
+    if wav.ndim != 2:
+        raise InvalidAudioError(f"expected (time,) or (time, channels) audio, got shape {wav.shape}")
+    return wav.mean(axis=1)
+
+
+def check_audio(wav: np.ndarray, *, what: str = "audio", item_id: str | None = None) -> np.ndarray:
+    """Raise InvalidAudioError for empty, non-1-D or non-finite audio; return float32."""
+    wav = np.asarray(wav)
+    if wav.ndim != 1:
+        raise InvalidAudioError(f"{what}: expected mono (time,) audio, got shape {wav.shape}", item_id=item_id)
+    if wav.size == 0:
+        raise InvalidAudioError(f"{what}: audio is empty (0 samples)", item_id=item_id)
+    if not np.all(np.isfinite(wav)):
+        n_bad = int(np.count_nonzero(~np.isfinite(wav)))
+        raise InvalidAudioError(f"{what}: {n_bad} NaN/inf samples", item_id=item_id)
+    return wav.astype(np.float32, copy=False)
+
+
+def _load_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # libsndfile raises its own error types
+        raise InvalidAudioError(f"cannot read '{path}': {exc}") from exc
+    return data, int(sr)
+
+
+def _load_pyav(path: Path) -> tuple[np.ndarray, int]:
+    av = require("av", purpose="reading compressed audio containers")
+    try:
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type == "audio"]
+            if not streams:
+                raise InvalidAudioError(f"'{path}' has no audio stream")
+            stream = streams[0]
+            chunks = []
+            sr = stream.codec_context.sample_rate or stream.rate
+            for frame in container.decode(stream):
+                arr = frame.to_ndarray()
+                fmt = frame.format
+                if fmt.is_planar:
+                    arr = arr.T  # (channels, time) -> (time, channels)
+                else:
+                    arr = arr.reshape(-1, len(frame.layout.channels))
+                chunks.append(_pcm_to_float(arr, fmt.name))
+                sr = frame.sample_rate
+    except InvalidAudioError:
+        raise
+    except Exception as exc:  # PyAV raises av.error.* subclasses of OSError/ValueError
+        raise InvalidAudioError(f"cannot decode '{path}': {exc}") from exc
+    if not chunks:
+        raise InvalidAudioError(f"'{path}' decoded to 0 samples")
+    return np.concatenate(chunks, axis=0), int(sr)
+
+
+def _pcm_to_float(arr: np.ndarray, fmt: str) -> np.ndarray:
+    """Scale integer PCM from PyAV frames to float32 in [-1, 1]."""
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32, copy=False)
+    if arr.dtype == np.uint8:
+        return (arr.astype(np.float32) - 128.0) / 128.0
+    return arr.astype(np.float32) / float(np.iinfo(arr.dtype).max + 1)
+
+
+def load_audio(
+    path: PathLike,
+    *,
+    sr: int | None = None,
+    mono: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        wav/flac/ogg are read with soundfile, other containers (mp3, m4a, mp4)
+        with PyAV.
+    sr : int, optional
+        Resample to this rate with soxr; ``None`` keeps the file's rate.
+    mono : bool
+        Average channels into one (default). With ``False`` the result is
+        ``(time, channels)``.
+
+    Returns
+    -------
+    wav : np.ndarray, shape (time,) or (time, channels), float32
+    sr : int
+        The sample rate of ``wav``.
+
+    Raises
+    ------
+    InvalidAudioError
+        The file is missing, unreadable, empty or holds NaN/inf samples.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidAudioError(f"audio file not found: '{path}'")
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        data, file_sr = _load_soundfile(path)
+    else:
+        data, file_sr = _load_pyav(path)
+    if data.shape[0] == 0:
+        raise InvalidAudioError(f"'{path}' holds 0 samples")
+    if not np.all(np.isfinite(data)):
+        raise InvalidAudioError(f"'{path}' holds NaN/inf samples")
+    wav = to_mono(data) if mono else data
+    if sr is not None and sr != file_sr:
+        wav = resample(wav, file_sr, sr)
+        file_sr = sr
+    return np.ascontiguousarray(wav, dtype=np.float32), int(file_sr)
+
+
+def audio_info(path: PathLike) -> tuple[float, int, int]:
+    """Return ``(duration_s, sample_rate, channels)`` without decoding when possible."""
+    path = Path(path)
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        import soundfile as sf
+
+        try:
+            info = sf.info(str(path))
+        except Exception as exc:
+            raise InvalidAudioError(f"cannot read '{path}': {exc}") from exc
+        return info.frames / info.samplerate, int(info.samplerate), int(info.channels)
+    wav, sr = load_audio(path, mono=False)
+    return wav.shape[0] / sr, sr, wav.shape[1] if wav.ndim == 2 else 1
+
+
+def resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample along the first axis with soxr (very high quality).
+
+    ``wav`` is ``(time,)`` or ``(time, channels)``; the output keeps the layout.
+    """
+    if orig_sr <= 0 or target_sr <= 0:
+        raise InvalidAudioError(f"sample rates must be positive, got {orig_sr} -> {target_sr}")
+    if orig_sr == target_sr:
+        return np.asarray(wav, dtype=np.float32)
+    import soxr
+
+    out = soxr.resample(np.asarray(wav, dtype=np.float32), orig_sr, target_sr, quality="VHQ")
+    return np.asarray(out, dtype=np.float32)
+
+
+def save_audio(path: PathLike, wav: np.ndarray, sr: int, *, subtype: str | None = None) -> Path:
+    """Write audio atomically (temp file in the same folder, then rename).
+
+    The format follows the extension (``.flac``, ``.wav``). A killed process
+    never leaves a half-written file under the final name.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wav = np.asarray(wav, dtype=np.float32)
+    if path.suffix.lower() == ".flac":
+        # FLAC stores integers: clip so out-of-range samples do not wrap around.
+        wav = np.clip(wav, -1.0, 1.0 - 2.0**-23)
+        subtype = subtype or "PCM_24"
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, wav, sr, subtype=subtype, format=path.suffix.lstrip(".").upper())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def estimate_delay(ref: np.ndarray, est: np.ndarray, *, max_delay_samples: int | None = None) -> int:
+    """Lag (in samples) by which ``est`` trails ``ref``, from the cross-correlation peak.
+
+    Positive means ``est`` is late: ``est[n + d] ≈ ref[n]``. Computed with an
+    FFT over the full signals; ``max_delay_samples`` bounds the search.
+    """
+    ref = np.asarray(ref, dtype=np.float64)
+    est = np.asarray(est, dtype=np.float64)
+    n = ref.size + est.size - 1
+    nfft = 1 << (n - 1).bit_length()
+    xc = np.fft.irfft(np.fft.rfft(est, nfft) * np.conj(np.fft.rfft(ref, nfft)), nfft)
+    # lags 0..est.size-1 at the start, negative lags -(ref.size-1)..-1 at the end
+    lags = np.concatenate([np.arange(0, est.size), np.arange(-(ref.size - 1), 0)])
+    vals = np.concatenate([xc[: est.size], xc[nfft - (ref.size - 1) :]])
+    if max_delay_samples is not None:
+        keep = np.abs(lags) <= max_delay_samples
+        lags, vals = lags[keep], vals[keep]
+    return int(lags[int(np.argmax(vals))])
+
+
+def shift(wav: np.ndarray, delay_samples: int) -> np.ndarray:
+    """Advance ``wav`` by ``delay_samples`` (drop the first samples), zero-fill the end.
+
+    Negative values delay it instead. The length is kept.
+    """
+    wav = np.asarray(wav)
+    out = np.zeros_like(wav)
+    if delay_samples >= 0:
+        n = max(wav.shape[0] - delay_samples, 0)
+        out[:n] = wav[delay_samples : delay_samples + n]
+    else:
+        d = -delay_samples
+        n = max(wav.shape[0] - d, 0)
+        out[d : d + n] = wav[:n]
+    return out
+
+
+def fit_length(wav: np.ndarray, length: int) -> np.ndarray:
+    """Truncate or zero-pad the first axis to exactly ``length`` samples."""
+    wav = np.asarray(wav)
+    if wav.shape[0] >= length:
+        return wav[:length]
+    pad = [(0, length - wav.shape[0])] + [(0, 0)] * (wav.ndim - 1)
+    return np.pad(wav, pad)
+
+
+def align(ref: np.ndarray, est: np.ndarray, *, compensate_delay: bool = False,
+          max_delay_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Make ``ref`` and ``est`` the same length.
+
+    By default both are truncated to the shorter one (the paper's policy).
+    With ``compensate_delay`` the delay of ``est`` is estimated and removed first.
+    """
+    if compensate_delay:
+        d = estimate_delay(ref, est, max_delay_samples=max_delay_samples)
+        est = shift(est, d)
+    n = min(len(ref), len(est))
+    return ref[:n], est[:n]

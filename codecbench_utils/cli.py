@@ -1,0 +1,145 @@
+"""The ``codecbench`` command. It only parses arguments and calls drivers.
+
+Each subcommand has an ``_add_<name>`` function that registers its parser and
+sets ``func``; heavy imports happen inside the handlers so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+logger = logging.getLogger(__name__)
+
+
+def _print_table(rows: list[dict], columns: Sequence[str]) -> None:
+    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) if rows else len(c) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list):
+        return ",".join(map(str, v))
+    return str(v)
+
+
+# ---------------------------------------------------------------- data
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="list and prepare datasets")
+    dsub = p.add_subparsers(dest="data_cmd", required=True)
+    pl = dsub.add_parser("list", help="list dataset recipes")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=_cmd_data_list)
+    pp = dsub.add_parser("prepare", help="write a manifest from a dataset's native layout")
+    pp.add_argument("name")
+    pp.add_argument("--root", required=True, help="folder the dataset was unpacked into (mini: where to generate it)")
+    pp.add_argument("--out", required=True, help="manifest .jsonl to write")
+    pp.add_argument("--subset", default=None)
+    pp.add_argument("--strict", action="store_true", help="fail on any bad file instead of skipping it")
+    pp.set_defaults(func=_cmd_data_prepare)
+
+
+def _cmd_data_list(args: argparse.Namespace) -> int:
+    from .data.registry import list_datasets
+
+    rows = list_datasets()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["name", "category", "license", "size", "subsets"])
+    return 0
+
+
+def _cmd_data_prepare(args: argparse.Namespace) -> int:
+    from .data.registry import prepare_dataset
+
+    kwargs = {"strict": True} if args.strict else {}
+    items = prepare_dataset(args.name, args.root, subset=args.subset, out=args.out, **kwargs)
+    logger.info("wrote %d items to %s", len(items), args.out)
+    print(f"{len(items)} items -> {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------- codecs
+def _add_codecs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("codecs", help="list codecs")
+    csub = p.add_subparsers(dest="codecs_cmd", required=True)
+    pl = csub.add_parser("list", help="every codec configuration and whether it can run here")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=_cmd_codecs_list)
+
+
+def _cmd_codecs_list(args: argparse.Namespace) -> int:
+    from .codecs.registry import list_codecs
+
+    rows = list_codecs()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate",
+                            "embedding_dim", "available", "reason"])
+    return 0
+
+
+# ---------------------------------------------------------------- resynth
+def _add_resynth(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("resynth", help="resynthesize a manifest through a codec")
+    p.add_argument("--codec", required=True, help="codec id (see `codecbench codecs list`)")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--out", required=True, help="output folder: <out>/<item id>.flac + index.jsonl")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--limit", type=int, default=None, help="process at most this many items")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_resynth)
+
+
+def _cmd_resynth(args: argparse.Namespace) -> int:
+    from .codecs.resynth import resynthesize
+
+    summary = resynthesize(args.codec, args.manifest, args.out, device=args.device, limit=args.limit,
+                           progress=not args.no_progress)
+    print(summary.describe())
+    return 0 if summary.n_failed == 0 else 1
+
+
+# ---------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codecbench", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_data, _add_codecs, _add_resynth):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.quiet else (logging.DEBUG if args.verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from .errors import CodecBenchError
+
+    with logging_redirect_tqdm():
+        try:
+            return int(args.func(args) or 0)
+        except CodecBenchError as exc:
+            print(f"codecbench: error: {exc}", file=sys.stderr)
+            return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The codec protocol every backend implements, and the metadata it carries.
+
+A codec turns mono float32 audio at its own ``sample_rate`` into discrete codes
+(``encode``) and back (``decode``); neural codecs also expose the continuous
+quantized latent the probes use (``embed``). ``resynthesize`` is what the
+resynthesis stage calls: it returns audio time-aligned with the input (codec
+delay removed) and of the same length, plus the bitrate the stream really had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..audio import fit_length
+from ..errors import CodecRuntimeError
+
+__all__ = ["CodecSpec", "Encoded", "Codec", "Resynthesis"]
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """Metadata of one codec configuration, read from ``params/codecs/<id>.yaml``.
+
+    ``kbps`` is the nominal bitrate; for neural codecs it follows from
+    ``n_q * log2(codebook_size) * frame_rate / 1000``.
+    """
+
+    id: str
+    family: str
+    backend: str
+    sample_rate: int
+    n_q: int | None = None
+    kbps: float | None = None
+    frame_rate: float | None = None
+    embedding_dim: int | None = None
+    codebook_size: int | None = None
+    description: str = ""
+    paper: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CodecSpec:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"codec spec '{d.get('id')}': unknown keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+
+@dataclass
+class Encoded:
+    """What ``encode`` returns.
+
+    ``codes`` is backend-specific (an int array ``(n_q, frames)`` for neural
+    codecs, a list of packets for classical ones); ``n_bits`` is the size of
+    the encoded stream, used for the real bitrate; ``n_samples`` the input length.
+    """
+
+    codes: Any
+    n_samples: int
+    sample_rate: int
+    n_bits: int | None = None
+
+    @property
+    def bitrate_kbps(self) -> float | None:
+        if self.n_bits is None or self.n_samples == 0:
+            return None
+        return self.n_bits / (self.n_samples / self.sample_rate) / 1000.0
+
+
+@dataclass
+class Resynthesis:
+    """Output of ``Codec.resynthesize``: aligned audio and stream facts."""
+
+    wav: np.ndarray
+    sample_rate: int
+    bitrate_kbps: float | None
+    encode_s: float
+    decode_s: float
+
+
+class Codec:
+    """Base class: subclasses implement ``encode`` and ``decode`` (and ``embed``).
+
+    ``available(spec)`` tells without loading anything whether this codec can run
+    here; it returns ``None`` or the reason it cannot.
+    """
+
+    def __init__(self, spec: CodecSpec, *, device: str = "cpu") -> None:
+        self.spec = spec
+        self.device = device
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def sample_rate(self) -> int:
+        return self.spec.sample_rate
+
+    @classmethod
+    def available(cls, spec: CodecSpec) -> str | None:
+        return None
+
+    def encode(self, wav: np.ndarray) -> Encoded:
+        raise NotImplementedError
+
+    def decode(self, encoded: Encoded) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed(self, wav: np.ndarray) -> np.ndarray:
+        """Continuous quantized embeddings, shape ``(frames, dim)``."""
+        raise CodecRuntimeError(
+            f"codec '{self.id}' has no continuous embeddings; probe its resynthesized audio instead",
+            codec_id=self.id,
+        )
+
+    @property
+    def has_embeddings(self) -> bool:
+        return type(self).embed is not Codec.embed
+
+    def resynthesize(self, wav: np.ndarray) -> Resynthesis:
+        """Encode then decode; output aligned with and as long as ``wav``."""
+        import time
+
+        wav = np.asarray(wav, dtype=np.float32)
+        t0 = time.perf_counter()
+        enc = self.encode(wav)
+        t1 = time.perf_counter()
+        out = self.decode(enc)
+        t2 = time.perf_counter()
+        out = fit_length(np.asarray(out, dtype=np.float32).reshape(-1), wav.shape[0])
+        return Resynthesis(out, self.sample_rate, enc.bitrate_kbps, t1 - t0, t2 - t1)
+
+    def close(self) -> None:
+        """Release models or pools (default: nothing)."""

@@ -1,0 +1,251 @@
+"""The resynthesis driver: manifest in, one aligned audio file per item out.
+
+``DIR/<item id>.flac`` at the codec's output rate, same duration as the input,
+and ``DIR/index.jsonl`` with one record per item (status, reason, bitrate,
+encode/decode seconds, cache key). Records are appended as items finish, so a
+killed run loses at most the item in flight; a rerun skips every item whose
+record says ``ok`` under the same key (codec fingerprint + input content hash)
+and whose file is still there. Audio is written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..audio import PathLike, check_audio, load_audio, save_audio
+from ..data.manifest import ManifestItem, read_manifest, resolve_path
+from ..errors import CodecRuntimeError, InvalidAudioError
+from .base import Codec, CodecSpec
+from .registry import get_spec, load_codec
+
+__all__ = ["ResynthRecord", "ResynthSummary", "resynthesize", "read_index", "codec_fingerprint",
+           "output_path", "INDEX_NAME"]
+
+logger = logging.getLogger(__name__)
+
+INDEX_NAME = "index.jsonl"
+
+
+@dataclass
+class ResynthRecord:
+    """One line of ``index.jsonl``."""
+
+    id: str
+    status: str  # "ok" | "failed"
+    reason: str | None = None
+    path: str | None = None  # relative to the output folder
+    codec: str = ""
+    key: str = ""
+    sample_rate: int | None = None
+    duration: float | None = None
+    bitrate_kbps: float | None = None
+    encode_s: float | None = None
+    decode_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ResynthRecord:
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class ResynthSummary:
+    """Counts of one run plus the records of every item in the manifest order."""
+
+    codec: str
+    out_dir: Path
+    n_done: int = 0
+    n_skipped: int = 0
+    n_failed: int = 0
+    records: list[ResynthRecord] = field(default_factory=list)
+
+    def describe(self) -> str:
+        ok = [r for r in self.records if r.status == "ok"]
+        rates = [r.bitrate_kbps for r in ok if r.bitrate_kbps is not None]
+        rate = f", mean bitrate {np.mean(rates):.2f} kbps" if rates else ""
+        lines = [f"{self.codec}: {self.n_done} resynthesized, {self.n_skipped} skipped (already done), "
+                 f"{self.n_failed} failed{rate} -> {self.out_dir}"]
+        for r in self.records:
+            if r.status != "ok":
+                lines.append(f"  failed {r.id}: {r.reason}")
+        return "\n".join(lines)
+
+
+def codec_fingerprint(spec: CodecSpec, extra: str = "") -> str:
+    """Hash of everything that changes a codec's output: its spec and backend versions."""
+    payload = json.dumps(spec.to_dict(), sort_keys=True, default=str) + extra
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha1()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def output_path(out_dir: PathLike, item_id: str) -> Path:
+    """``<out>/<id>.flac``; ids containing ``/`` become subfolders."""
+    return Path(out_dir) / f"{item_id}.flac"
+
+
+def read_index(out_dir: PathLike) -> dict[str, ResynthRecord]:
+    """Latest record per item id from ``index.jsonl`` (a torn last line is ignored)."""
+    path = Path(out_dir) / INDEX_NAME
+    records: dict[str, ResynthRecord] = {}
+    if not path.is_file():
+        return records
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec = ResynthRecord.from_dict(json.loads(line))
+            except (json.JSONDecodeError, TypeError):
+                logger.warning("ignoring a torn line in %s", path)
+                continue
+            records[rec.id] = rec
+    return records
+
+
+def _append(fh: Any, rec: ResynthRecord) -> None:
+    fh.write(json.dumps(rec.to_dict()) + "\n")
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _compact_index(out_dir: Path, records: dict[str, ResynthRecord], order: list[str]) -> None:
+    """Rewrite index.jsonl with one line per item (atomic rename)."""
+    path = out_dir / INDEX_NAME
+    tmp = out_dir / f".{INDEX_NAME}.tmp"
+    ids = [i for i in order if i in records] + sorted(set(records) - set(order))
+    with tmp.open("w", encoding="utf-8") as fh:
+        for i in ids:
+            fh.write(json.dumps(records[i].to_dict()) + "\n")
+    os.replace(tmp, path)
+
+
+def _resynth_one(codec: Codec, item: ManifestItem, src: Path, dst: Path) -> ResynthRecord:
+    wav, sr = load_audio(src, sr=codec.sample_rate)
+    wav = check_audio(wav, what=f"item '{item.id}'", item_id=item.id)
+    try:
+        res = codec.resynthesize(wav)
+    except (InvalidAudioError, CodecRuntimeError):
+        raise
+    except Exception as exc:  # a backend's own error type: rewrap so the reason names the codec
+        raise CodecRuntimeError(f"codec '{codec.id}' failed on item '{item.id}': "
+                                f"{type(exc).__name__}: {exc}", codec_id=codec.id, item_id=item.id) from exc
+    out = np.asarray(res.wav, dtype=np.float32)
+    if out.shape != wav.shape:
+        raise CodecRuntimeError(f"codec '{codec.id}' returned {out.shape[0]} samples for item "
+                                f"'{item.id}', expected {wav.shape[0]}", codec_id=codec.id, item_id=item.id)
+    if not np.all(np.isfinite(out)):
+        raise CodecRuntimeError(f"codec '{codec.id}' produced NaN/inf on item '{item.id}'",
+                                codec_id=codec.id, item_id=item.id)
+    save_audio(dst, out, res.sample_rate)
+    return ResynthRecord(id=item.id, status="ok", sample_rate=res.sample_rate,
+                         duration=out.shape[0] / res.sample_rate, bitrate_kbps=res.bitrate_kbps,
+                         encode_s=res.encode_s, decode_s=res.decode_s)
+
+
+def resynthesize(
+    codec: str | CodecSpec | Codec,
+    manifest: PathLike | list[ManifestItem],
+    out_dir: PathLike,
+    *,
+    device: str = "cpu",
+    limit: int | None = None,
+    manifest_dir: PathLike | None = None,
+    progress: bool = True,
+) -> ResynthSummary:
+    """Resynthesize every item of a manifest through a codec.
+
+    Parameters
+    ----------
+    codec : str, CodecSpec or Codec
+        Codec id from ``codecbench codecs list``, a spec, or a loaded codec.
+    manifest : path or list of ManifestItem
+        The items; relative paths hang off the manifest's folder (or ``manifest_dir``).
+    out_dir : path
+        Where ``<id>.flac`` files and ``index.jsonl`` go.
+    limit : int, optional
+        Only the first ``limit`` items.
+
+    Returns
+    -------
+    ResynthSummary
+        Counts (done, skipped, failed) and one record per item.
+
+    Notes
+    -----
+    A failing item (unreadable audio, codec crash, NaN output) is recorded as
+    ``failed`` with its reason and the run goes on; finished items are never
+    rewritten. Failed items are retried on the next run.
+    """
+    if isinstance(manifest, (str, os.PathLike)):
+        manifest_dir = Path(manifest).parent if manifest_dir is None else manifest_dir
+        items = read_manifest(manifest)
+    else:
+        items = list(manifest)
+    if limit is not None:
+        items = items[:limit]
+    if isinstance(codec, Codec):
+        model = codec
+    else:
+        spec = get_spec(codec) if isinstance(codec, str) else codec
+        model = load_codec(spec, device=device)
+    key_prefix = codec_fingerprint(model.spec)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = read_index(out)
+    summary = ResynthSummary(codec=model.id, out_dir=out)
+    logger.info("resynthesis %s: %d items -> %s", model.id, len(items), out)
+    t_start = time.perf_counter()
+    with (out / INDEX_NAME).open("a", encoding="utf-8") as index_fh:
+        for item in tqdm(items, desc=f"resynth {model.id}", unit="item", total=len(items),
+                         disable=not progress):
+            src = resolve_path(item, manifest_dir)
+            dst = output_path(out, item.id)
+            try:
+                key = f"{key_prefix}-{_file_hash(src)}"
+            except OSError as exc:
+                rec = ResynthRecord(id=item.id, status="failed", codec=model.id,
+                                    reason=f"cannot read '{src}': {exc.strerror or exc}")
+                key = ""
+            else:
+                prev = records.get(item.id)
+                if prev is not None and prev.status == "ok" and prev.key == key and dst.is_file():
+                    summary.n_skipped += 1
+                    continue
+                try:
+                    rec = _resynth_one(model, item, src, dst)
+                    rec.path = dst.relative_to(out).as_posix()
+                except Exception as exc:  # the per-item boundary: record, count, go on
+                    reason = str(exc) if str(exc) else type(exc).__name__
+                    rec = ResynthRecord(id=item.id, status="failed", reason=reason)
+                    logger.debug("item %s failed: %s", item.id, reason)
+            rec.codec, rec.key = model.id, key
+            records[item.id] = rec
+            _append(index_fh, rec)
+            if rec.status == "ok":
+                summary.n_done += 1
+            else:
+                summary.n_failed += 1
+    _compact_index(out, records, [it.id for it in items])
+    summary.records = [records[it.id] for it in items if it.id in records]
+    logger.info("resynthesis %s: %d done, %d skipped, %d failed in %.1f s", model.id, summary.n_done,
+                summary.n_skipped, summary.n_failed, time.perf_counter() - t_start)
+    if summary.n_failed:
+        logger.warning("%d item(s) failed; see %s", summary.n_failed, out / INDEX_NAME)
+    return summary
