@@ -1,0 +1,34 @@
+"""Shared fixtures: a seeded rng and small generated audio (never committed)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+def make_signal(rng: np.random.Generator, sr: int, seconds: float = 1.0) -> np.ndarray:
+    """A broadband, speech-like test signal: harmonic tones with onsets plus filtered noise."""
+    n = int(sr * seconds)
+    t = np.arange(n) / sr
+    f0 = 120 + 40 * np.sin(2 * np.pi * 3 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    tone = sum(np.sin(k * phase) / k for k in range(1, 8))
+    env = (np.sin(2 * np.pi * 2.5 * t) > 0).astype(float)
+    noise = np.convolve(rng.standard_normal(n), np.ones(8) / 8, mode="same")
+    x = 0.3 * tone * env + 0.05 * noise
+    return (0.8 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+@pytest.fixture
+def signal():
+    return make_signal

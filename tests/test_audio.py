@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from codecbench_utils import audio
+from codecbench_utils.errors import InvalidAudioError
+
+
+def test_load_wav_flac_ogg_roundtrip(tmp_path, rng):
+    x = (0.5 * rng.standard_normal(8000)).clip(-1, 1).astype(np.float32)
+    for ext, tol in ((".wav", 1e-4), (".flac", 1e-4)):
+        p = tmp_path / f"a{ext}"
+        sf.write(p, x, 8000, subtype="PCM_16")
+        y, sr = audio.load_audio(p)
+        assert sr == 8000 and y.dtype == np.float32 and y.shape == x.shape
+        np.testing.assert_allclose(y, x, atol=tol)
+    p = tmp_path / "a.ogg"
+    sf.write(p, x, 8000, format="OGG", subtype="VORBIS")
+    y, sr = audio.load_audio(p)
+    assert sr == 8000 and abs(y.shape[0] - x.shape[0]) < 1000
+
+
+def test_stereo_is_averaged_not_concatenated(tmp_path):
+    left = np.full(1000, 0.2, np.float32)
+    right = np.full(1000, -0.4, np.float32)
+    p = tmp_path / "s.wav"
+    sf.write(p, np.stack([left, right], axis=1), 16000, subtype="FLOAT")
+    y, _ = audio.load_audio(p)
+    assert y.shape == (1000,)
+    np.testing.assert_allclose(y, -0.1, atol=1e-6)
+    y2, _ = audio.load_audio(p, mono=False)
+    assert y2.shape == (1000, 2)
+
+
+def test_mp3_and_m4a_through_pyav(tmp_path, rng):
+    import av
+
+    sr = 44100
+    t = np.arange(sr) / sr
+    x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    for ext, codec in ((".mp3", "libmp3lame"), (".m4a", "aac")):
+        p = tmp_path / f"a{ext}"
+        with av.open(str(p), "w") as c:
+            s = c.add_stream(codec, rate=sr)
+            s.layout = "mono"
+            frame = av.AudioFrame.from_ndarray(x[None, :], format="flt", layout="mono")
+            frame.sample_rate = sr
+            for pkt in s.encode(frame):
+                c.mux(pkt)
+            for pkt in s.encode(None):
+                c.mux(pkt)
+        y, ysr = audio.load_audio(p)
+        assert ysr == sr
+        assert abs(y.shape[0] - sr) < 4096
+        assert 0.1 < np.abs(y).max() < 0.5
+
+
+@pytest.mark.parametrize("orig,target", [(44100, 16000), (16000, 48000), (22050, 24000), (8000, 8000)])
+def test_resample_preserves_tone(orig, target):
+    t = np.arange(orig) / orig
+    x = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    y = audio.resample(x, orig, target)
+    assert abs(y.shape[0] - target) <= 1
+    ty = np.arange(y.shape[0]) / target
+    ref = np.sin(2 * np.pi * 1000 * ty)
+    mid = slice(target // 10, -target // 10)
+    np.testing.assert_allclose(y[mid], ref[mid], atol=2e-3)
+
+
+def test_load_with_target_rate(tmp_path, rng):
+    p = tmp_path / "x.wav"
+    sf.write(p, rng.standard_normal(22050).astype(np.float32) * 0.1, 22050, subtype="FLOAT")
+    y, sr = audio.load_audio(p, sr=16000)
+    assert sr == 16000 and y.shape == (16000,)
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio at all" * 10])
+def test_corrupt_and_empty_files_raise(tmp_path, content):
+    for ext in (".wav", ".mp3"):
+        p = tmp_path / f"bad{ext}"
+        p.write_bytes(content)
+        with pytest.raises(InvalidAudioError, match="bad"):
+            audio.load_audio(p)
+
+
+def test_zero_length_wav_raises(tmp_path):
+    p = tmp_path / "empty.wav"
+    sf.write(p, np.zeros(0, np.float32), 16000)
+    with pytest.raises(InvalidAudioError, match="0 samples"):
+        audio.load_audio(p)
+
+
+def test_missing_file_raises(tmp_path):
+    with pytest.raises(InvalidAudioError, match="not found"):
+        audio.load_audio(tmp_path / "nope.wav")
+
+
+def test_check_audio_rejects_nan_and_stereo():
+    with pytest.raises(InvalidAudioError, match="NaN"):
+        audio.check_audio(np.array([0.0, np.nan], np.float32))
+    with pytest.raises(InvalidAudioError, match="mono"):
+        audio.check_audio(np.zeros((10, 2), np.float32))
+    with pytest.raises(InvalidAudioError, match="empty"):
+        audio.check_audio(np.zeros(0, np.float32))
+
+
+@pytest.mark.parametrize("delay", [0, 1, 37, 480, -25])
+def test_estimate_delay_and_shift(rng, delay):
+    x = rng.standard_normal(4000)
+    y = np.roll(x, delay) if delay >= 0 else np.roll(x, delay)
+    if delay > 0:
+        y[:delay] = 0
+    elif delay < 0:
+        y[delay:] = 0
+    assert audio.estimate_delay(x, y) == delay
+    if delay >= 0:
+        aligned = audio.shift(y, delay)
+        np.testing.assert_allclose(aligned[: 4000 - delay], x[: 4000 - delay])
+
+
+def test_align_truncates_or_compensates(rng):
+    x = rng.standard_normal(1000)
+    y = np.concatenate([np.zeros(10), x])
+    r, e = audio.align(x, y)
+    assert r.shape == e.shape == (1000,)
+    r, e = audio.align(x, y, compensate_delay=True)
+    np.testing.assert_allclose(r, e)
+
+
+def test_save_audio_is_atomic_and_clips(tmp_path):
+    p = tmp_path / "sub" / "o.flac"
+    audio.save_audio(p, np.array([0.0, 1.5, -2.0, 0.25], np.float32), 16000)
+    y, sr = audio.load_audio(p)
+    assert sr == 16000
+    assert y.max() <= 1.0 and y.min() >= -1.0
+    assert not list(p.parent.glob(".tmp-*"))
