@@ -100,6 +100,7 @@ def _add_resynth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder: <out>/<item id>.flac + index.jsonl")
     p.add_argument("--device", default="cpu")
     p.add_argument("--limit", type=int, default=None, help="process at most this many items")
+    p.add_argument("--batch-size", type=int, default=1, help="items per codec call (neural codecs)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_resynth)
 
@@ -108,7 +109,7 @@ def _cmd_resynth(args: argparse.Namespace) -> int:
     from .codecs.resynth import resynthesize
 
     summary = resynthesize(args.codec, args.manifest, args.out, device=args.device, limit=args.limit,
-                           progress=not args.no_progress)
+                           batch_size=args.batch_size, progress=not args.no_progress)
     print(summary.describe())
     return 0 if summary.n_failed == 0 else 1
 

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from ..audio import PathLike, check_audio, load_audio, save_audio
 from ..data.manifest import ManifestItem, read_manifest, resolve_path
 from ..errors import CodecRuntimeError, InvalidAudioError
-from .base import Codec, CodecSpec
+from .base import Codec, CodecSpec, Resynthesis
 from .registry import get_spec, load_codec
 
 __all__ = ["ResynthRecord", "ResynthSummary", "resynthesize", "read_index", "codec_fingerprint",
@@ -136,16 +136,23 @@ def _compact_index(out_dir: Path, records: dict[str, ResynthRecord], order: list
     os.replace(tmp, path)
 
 
-def _resynth_one(codec: Codec, item: ManifestItem, src: Path, dst: Path) -> ResynthRecord:
-    wav, sr = load_audio(src, sr=codec.sample_rate)
-    wav = check_audio(wav, what=f"item '{item.id}'", item_id=item.id)
+def _load_item(codec: Codec, item: ManifestItem, src: Path) -> np.ndarray:
+    wav, _ = load_audio(src, sr=codec.sample_rate)
+    return check_audio(wav, what=f"item '{item.id}'", item_id=item.id)
+
+
+def _run_codec(codec: Codec, item: ManifestItem, wav: np.ndarray) -> Resynthesis:
     try:
-        res = codec.resynthesize(wav)
+        return codec.resynthesize(wav)
     except (InvalidAudioError, CodecRuntimeError):
         raise
     except Exception as exc:  # a backend's own error type: rewrap so the reason names the codec
         raise CodecRuntimeError(f"codec '{codec.id}' failed on item '{item.id}': "
                                 f"{type(exc).__name__}: {exc}", codec_id=codec.id, item_id=item.id) from exc
+
+
+def _finish_item(codec: Codec, item: ManifestItem, wav: np.ndarray, res: Resynthesis,
+                 dst: Path) -> ResynthRecord:
     out = np.asarray(res.wav, dtype=np.float32)
     if out.shape != wav.shape:
         raise CodecRuntimeError(f"codec '{codec.id}' returned {out.shape[0]} samples for item "
@@ -159,6 +166,18 @@ def _resynth_one(codec: Codec, item: ManifestItem, src: Path, dst: Path) -> Resy
                          encode_s=res.encode_s, decode_s=res.decode_s)
 
 
+def _batch_results(codec: Codec, wavs: list[np.ndarray]) -> list[Resynthesis] | None:
+    """Run a batch through ``resynthesize_batch`` when the codec has one; None means go item by item."""
+    batch_fn = getattr(codec, "resynthesize_batch", None)
+    if batch_fn is None or len(wavs) < 2:
+        return None
+    try:
+        return list(batch_fn(wavs))
+    except Exception as exc:  # fall back to items so one bad item cannot sink its batch-mates
+        logger.debug("batch of %d failed (%s); retrying item by item", len(wavs), exc)
+        return None
+
+
 def resynthesize(
     codec: str | CodecSpec | Codec,
     manifest: PathLike | list[ManifestItem],
@@ -166,6 +185,7 @@ def resynthesize(
     *,
     device: str = "cpu",
     limit: int | None = None,
+    batch_size: int = 1,
     manifest_dir: PathLike | None = None,
     progress: bool = True,
 ) -> ResynthSummary:
@@ -181,6 +201,9 @@ def resynthesize(
         Where ``<id>.flac`` files and ``index.jsonl`` go.
     limit : int, optional
         Only the first ``limit`` items.
+    batch_size : int
+        Items per codec call for codecs with ``resynthesize_batch`` (neural
+        codecs on a GPU); others go item by item whatever the value.
 
     Returns
     -------
@@ -200,6 +223,8 @@ def resynthesize(
         items = list(manifest)
     if limit is not None:
         items = items[:limit]
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(codec, Codec):
         model = codec
     else:
@@ -212,36 +237,63 @@ def resynthesize(
     summary = ResynthSummary(codec=model.id, out_dir=out)
     logger.info("resynthesis %s: %d items -> %s", model.id, len(items), out)
     t_start = time.perf_counter()
-    with (out / INDEX_NAME).open("a", encoding="utf-8") as index_fh:
-        for item in tqdm(items, desc=f"resynth {model.id}", unit="item", total=len(items),
-                         disable=not progress):
+    pending: list[tuple[ManifestItem, Path, Path, str]] = []
+
+    def record(rec: ResynthRecord, key: str) -> None:
+        rec.codec, rec.key = model.id, key
+        records[rec.id] = rec
+        _append(index_fh, rec)
+        if rec.status == "ok":
+            summary.n_done += 1
+        else:
+            summary.n_failed += 1
+
+    def failed(item: ManifestItem, exc: BaseException) -> ResynthRecord:
+        reason = str(exc) if str(exc) else type(exc).__name__
+        logger.debug("item %s failed: %s", item.id, reason)
+        return ResynthRecord(id=item.id, status="failed", reason=reason)
+
+    def flush() -> None:
+        loaded: list[tuple[ManifestItem, Path, str, np.ndarray]] = []
+        for item, src, dst, key in pending:
+            try:
+                loaded.append((item, dst, key, _load_item(model, item, src)))
+            except Exception as exc:  # the per-item boundary: record, count, go on
+                record(failed(item, exc), key)
+        results = _batch_results(model, [w for *_, w in loaded])
+        for i, (item, dst, key, wav) in enumerate(loaded):
+            try:
+                res = results[i] if results is not None else _run_codec(model, item, wav)
+                rec = _finish_item(model, item, wav, res, dst)
+                rec.path = dst.relative_to(out).as_posix()
+            except Exception as exc:  # the per-item boundary: record, count, go on
+                rec = failed(item, exc)
+            record(rec, key)
+            bar.update(1)
+        pending.clear()
+
+    with (out / INDEX_NAME).open("a", encoding="utf-8") as index_fh, tqdm(
+        total=len(items), desc=f"resynth {model.id}", unit="item", disable=not progress
+    ) as bar:
+        for item in items:
             src = resolve_path(item, manifest_dir)
             dst = output_path(out, item.id)
             try:
                 key = f"{key_prefix}-{_file_hash(src)}"
             except OSError as exc:
-                rec = ResynthRecord(id=item.id, status="failed", codec=model.id,
-                                    reason=f"cannot read '{src}': {exc.strerror or exc}")
-                key = ""
-            else:
-                prev = records.get(item.id)
-                if prev is not None and prev.status == "ok" and prev.key == key and dst.is_file():
-                    summary.n_skipped += 1
-                    continue
-                try:
-                    rec = _resynth_one(model, item, src, dst)
-                    rec.path = dst.relative_to(out).as_posix()
-                except Exception as exc:  # the per-item boundary: record, count, go on
-                    reason = str(exc) if str(exc) else type(exc).__name__
-                    rec = ResynthRecord(id=item.id, status="failed", reason=reason)
-                    logger.debug("item %s failed: %s", item.id, reason)
-            rec.codec, rec.key = model.id, key
-            records[item.id] = rec
-            _append(index_fh, rec)
-            if rec.status == "ok":
-                summary.n_done += 1
-            else:
-                summary.n_failed += 1
+                record(ResynthRecord(id=item.id, status="failed",
+                                     reason=f"cannot read '{src}': {exc.strerror or exc}"), "")
+                bar.update(1)
+                continue
+            prev = records.get(item.id)
+            if prev is not None and prev.status == "ok" and prev.key == key and dst.is_file():
+                summary.n_skipped += 1
+                bar.update(1)
+                continue
+            pending.append((item, src, dst, key))
+            if len(pending) >= batch_size:
+                flush()
+        flush()
     _compact_index(out, records, [it.id for it in items])
     summary.records = [records[it.id] for it in items if it.id in records]
     logger.info("resynthesis %s: %d done, %d skipped, %d failed in %.1f s", model.id, summary.n_done,

@@ -130,3 +130,29 @@ def test_limit(tmp_path, rng):
     _corpus(tmp_path, rng)
     s = resynthesize("identity", tmp_path / "m.jsonl", tmp_path / "out", limit=2, progress=False)
     assert s.n_done == 2
+
+
+class Batchy(IdentityCodec):
+    """Counts batch calls; a batch holding a loud item fails as a whole."""
+
+    def __init__(self, spec, **kw):
+        super().__init__(spec, **kw)
+        self.batches: list[int] = []
+
+    def resynthesize_batch(self, wavs):
+        self.batches.append(len(wavs))
+        if any(np.abs(w).max() > 0.9 for w in wavs):
+            raise RuntimeError("batch failed")
+        return [self.resynthesize(w) for w in wavs]
+
+
+def test_batches_are_used_and_fall_back_per_item(tmp_path, rng):
+    items = _corpus(tmp_path, rng, n=5)
+    codec = Batchy(SPEC)
+    s = resynthesize(codec, tmp_path / "m.jsonl", tmp_path / "out", batch_size=2, progress=False)
+    assert codec.batches == [2, 2] and s.n_done == 5  # the 5th item goes alone
+    x = np.full(2000, 0.95, np.float32)
+    sf.write(tmp_path / items[0].path, x, 22050, subtype="FLOAT")
+    codec = Batchy(SPEC)
+    s = resynthesize(codec, tmp_path / "m.jsonl", tmp_path / "out2", batch_size=5, progress=False)
+    assert codec.batches == [5] and s.n_done == 5 and s.n_failed == 0  # fallback saved every item
