@@ -20,7 +20,6 @@ $(STAMP): requirements.txt pyproject.toml
 	# resemblyzer's own metadata asks for webrtcvad (a source build); webrtcvad-wheels provides it
 	$(BIN)/pip install --no-deps resemblyzer==0.1.4
 	$(BIN)/pip install --no-deps -e .
-	$(PY) -m ipykernel install --user --name python3 >/dev/null
 	touch $(STAMP)
 
 demo: $(STAMP)

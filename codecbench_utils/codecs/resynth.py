@@ -28,7 +28,8 @@ from ..errors import CodecRuntimeError, InvalidAudioError
 from .base import Codec, CodecSpec, Resynthesis
 from .registry import get_spec, load_codec
 
-__all__ = ["ResynthRecord", "ResynthSummary", "resynthesize", "read_index", "codec_fingerprint",
+__all__ = ["ResynthRecord", "ResynthSummary", "ResynthConfig", "resynthesize", "resynth_config",
+           "run_resynthesis", "summary_frame", "listening_examples", "read_index", "codec_fingerprint",
            "output_path", "INDEX_NAME"]
 
 logger = logging.getLogger(__name__)
@@ -301,3 +302,63 @@ def resynthesize(
     if summary.n_failed:
         logger.warning("%d item(s) failed; see %s", summary.n_failed, out / INDEX_NAME)
     return summary
+
+
+@dataclass(frozen=True)
+class ResynthConfig:
+    """Validated parameters of the resynthesis stage (what notebook 01 runs)."""
+
+    codec: str
+    manifest: Path
+    out_dir: Path
+    device: str = "cpu"
+    batch_size: int = 1
+    limit: int | None = None
+
+
+def resynth_config(*, codec: str, manifest: PathLike, out_dir: PathLike, device: str = "cpu",
+                   batch_size: int = 1, limit: int = 0) -> ResynthConfig:
+    """Check the stage parameters up front (unknown codec, missing manifest, bad values).
+
+    ``limit`` 0 means every item (papermill parameters cannot be ``None`` on the CLI).
+    """
+    get_spec(codec)  # raises UnknownNameError listing the known ids
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise FileNotFoundError(f"manifest not found: '{manifest}'; make one with "
+                                "`codecbench data prepare NAME --root DIR --out M.jsonl`")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got '{device}'")
+    if batch_size < 1 or limit < 0:
+        raise ValueError(f"batch_size must be >= 1 and limit >= 0, got {batch_size}, {limit}")
+    return ResynthConfig(codec, manifest, Path(out_dir), device, batch_size, limit or None)
+
+
+def run_resynthesis(cfg: ResynthConfig, *, progress: bool = True) -> ResynthSummary:
+    """Run the stage from a config (one call per notebook cell)."""
+    return resynthesize(cfg.codec, cfg.manifest, cfg.out_dir, device=cfg.device, limit=cfg.limit,
+                        batch_size=cfg.batch_size, progress=progress)
+
+
+def summary_frame(summary: ResynthSummary):
+    """Per-item records as a pandas DataFrame (status, reason, bitrate, timings)."""
+    import pandas as pd
+
+    return pd.DataFrame([r.to_dict() for r in summary.records]).drop(columns=["key"], errors="ignore")
+
+
+def listening_examples(cfg: ResynthConfig, *, n: int = 3, max_seconds: float = 10.0):
+    """Players for the first ``n`` finished items of each category: original vs resynthesized."""
+    from ..display import listening_table
+
+    items = read_manifest(cfg.manifest)
+    index = read_index(cfg.out_dir)
+    rows, per_cat = [], {}
+    for it in items:
+        rec = index.get(it.id)
+        if rec is None or rec.status != "ok" or per_cat.get(it.category, 0) >= n:
+            continue
+        per_cat[it.category] = per_cat.get(it.category, 0) + 1
+        rows.append((f"{it.id} ({it.category})", resolve_path(it, cfg.manifest.parent),
+                     output_path(cfg.out_dir, it.id)))
+    return listening_table(rows, max_seconds=max_seconds)
