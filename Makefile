@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PY := $(BIN)/python
-RUNS ?= runs/demo
+RUNS ?= runs
 
 .PHONY: demo test venv ray lint bench clean
 
