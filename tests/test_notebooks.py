@@ -40,6 +40,10 @@ def test_notebook_is_thin_and_stripped(path):
     for line in code[0].source.splitlines():
         if line.strip():
             assert "  # " in line, f"parameter without a help comment: {line!r}"
+    import papermill as pm
+
+    documented = pm.inspect_notebook(str(path))  # what --help-notebook shows; ';' in a help breaks it
+    assert sorted(documented) == sorted(ast.unparse(n.target) for n in tree.body)
     for c in code[1:]:
         for pattern, what in FORBIDDEN:
             assert not re.search(pattern, c.source, re.M), f"{what} in a notebook cell:\n{c.source}"
