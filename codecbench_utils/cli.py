@@ -114,13 +114,65 @@ def _cmd_resynth(args: argparse.Namespace) -> int:
     return 0 if summary.n_failed == 0 else 1
 
 
+# ---------------------------------------------------------------- run / figures
+def _parse_overrides(pairs: Sequence[str]) -> dict[str, dict[str, object]]:
+    """``stage.name=value`` pairs -> {stage: {name: value}}; values parsed as YAML scalars."""
+    import yaml
+
+    out: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        stage, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise SystemExit(f"codecbench: error: -p expects stage.name=value, got '{pair}'")
+        out.setdefault(stage, {})[name] = yaml.safe_load(value)
+    return out
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="execute the stage notebooks for a codec with papermill")
+    p.add_argument("--codec", required=True)
+    p.add_argument("--stages", default="resynthesis,acoustic,asr,classification",
+                   help="comma-separated subset of resynthesis,acoustic,asr,classification")
+    p.add_argument("--profile", default="demo", help="params/profiles/<profile>.yaml")
+    p.add_argument("--runs", default="runs", help="where executed notebooks and results go")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="STAGE.NAME=VALUE",
+                   help="override one notebook parameter, e.g. -p resynthesis.limit=10")
+    p.set_defaults(func=_cmd_run)
+    f = sub.add_parser("figures", help="regenerate tables and figures (notebook 05)")
+    f.add_argument("--profile", default="demo")
+    f.add_argument("--runs", default="runs")
+    f.add_argument("-p", "--param", action="append", default=[], metavar="figures.NAME=VALUE")
+    f.set_defaults(func=_cmd_figures)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_codec
+
+    stages = [s for s in args.stages.split(",") if s]
+    runs = run_codec(args.codec, stages=stages, profile=args.profile, runs=args.runs,
+                     overrides=_parse_overrides(args.param))
+    for r in runs:
+        print(f"{r.codec} {r.stage}: {'ok' if r.ok else 'FAILED: ' + str(r.error)} ({r.seconds:.0f} s) -> {r.notebook}")
+    return 0 if all(r.ok for r in runs) and len(runs) == len(stages) else 1
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from .runner import run_figures
+
+    r = run_figures(profile=args.profile, runs=args.runs,
+                    overrides=_parse_overrides(args.param).get("figures"))
+    print(f"figures: {r.notebook} ({r.seconds:.0f} s)")
+    return 0
+
+
 # ---------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecbench", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_data, _add_codecs, _add_resynth):
+    for add in (_add_data, _add_codecs, _add_resynth, _add_run):
         add(sub)
     return parser
 
