@@ -27,12 +27,18 @@ from ..audio import PathLike
 from ..errors import DatasetLayoutError, ManifestError
 from .manifest import ManifestItem
 
-__all__ = ["assign_folds", "read_fold_file", "apply_folds", "fold_summary"]
+__all__ = ["N_FOLDS", "assign_folds", "read_fold_file", "apply_folds", "fold_summary", "add_folds"]
+
+#: Folds per classification dataset (the paper's 5-fold cross-validation).
+N_FOLDS = 5
 
 logger = logging.getLogger(__name__)
 
 #: Column names accepted for the item key and the fold in published fold files.
-_KEY_COLUMNS = ("id", "item", "path", "filename", "file_name", "file", "audio", "wav", "name")
+_KEY_COLUMNS = (
+    "id", "item", "audio_path", "wavpath", "path", "filename", "file_name", "file", "audio", "wav", "name",
+    "video_path",
+)
 _FOLD_COLUMNS = ("fold", "folds", "fold_id", "split_fold")
 
 GroupKey = str | Callable[[ManifestItem], object] | None
@@ -231,7 +237,10 @@ def apply_folds(
     """Set ``fold`` from a published mapping (see :func:`read_fold_file`).
 
     Each item is looked up by its id, its id without the ``<dataset>/`` prefix,
-    its file name, then its file stem. Unmatched items keep ``fold=None`` and are
+    its file name, then its file stem; the file's keys are also indexed by their
+    file name and stem (so ``dia0_utt0.wav`` in the file matches ``dia0_utt0.mp4``).
+    Stems repeat across splits in some corpora (MELD): prepare only the split the
+    fold file covers. Unmatched items keep ``fold=None`` and are
     counted in one warning (``strict`` raises instead).
 
     Raises
@@ -239,9 +248,14 @@ def apply_folds(
     ManifestError
         ``strict`` and some items are not in ``folds``.
     """
+    lookup: dict[str, int] = {}
+    for k, v in folds.items():  # also index the file name and stem of path-like keys
+        p = PurePosixPath(k.replace("\\", "/"))
+        for key in (p.stem, p.name, k):
+            lookup[key] = v
     out, missing = [], []
     for it in items:
-        fold = next((folds[k] for k in _keys_of(it) if k in folds), None)
+        fold = next((lookup[k] for k in _keys_of(it) if k in lookup), None)
         if fold is None:
             missing.append(it.id)
         out.append(replace(it, fold=fold))
@@ -252,3 +266,28 @@ def apply_folds(
         logger.warning("%s", msg)
         warnings.warn(msg + "; they keep fold=None", stacklevel=2)
     return out
+
+
+def add_folds(
+    items: Sequence[ManifestItem],
+    *,
+    group_key: GroupKey,
+    fold_file: PathLike | None = None,
+    n_folds: int = N_FOLDS,
+    seed: int = 0,
+    strict: bool = False,
+) -> list[ManifestItem]:
+    """Folds for a recipe: from ``fold_file`` when given, else :func:`assign_folds`.
+
+    With too few groups for ``n_folds`` group-disjoint folds (a tiny extract of a
+    corpus), the items are returned without folds and a warning says why.
+    """
+    if fold_file is not None:
+        return apply_folds(items, read_fold_file(fold_file), strict=strict)
+    n_groups = len({_group_of(it, group_key) for it in items})
+    if n_groups < n_folds:
+        msg = f"only {n_groups} groups ({group_key}) for {n_folds} folds; items left without folds"
+        logger.warning("%s", msg)
+        warnings.warn(msg, stacklevel=2)
+        return list(items)
+    return assign_folds(items, n_folds, group_key=group_key, seed=seed)
