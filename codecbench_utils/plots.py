@@ -1,0 +1,114 @@
+"""Figures: functions on tidy DataFrames that return matplotlib Figures.
+
+Notebook 05 calls them and saves each with :func:`save_figure` (PNG + SVG).
+Matplotlib is imported inside the functions with the non-interactive Agg
+backend fallback, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["save_figure", "bubble_wer_sim", "rate_quality", "category_bars"]
+
+_CATEGORIES = ("speech", "music", "sound", "general")
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
+    """Save ``fig`` as ``<stem>.png`` (150 dpi) and ``<stem>.svg``; returns both paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    return paths
+
+
+def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity") -> Any:
+    """Figure 2 of the paper: ASR-probe WER against SIM, bubble area proportional to bitrate.
+
+    ``df`` has one row per codec with columns ``codec, wer, sim, kbps``. Lower-right
+    is better (similar voice, low WER). Rows with a missing value are drawn
+    nowhere and listed in the title's footnote instead of being dropped silently.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ok = df.dropna(subset=["wer", "sim", "kbps"])
+    missing = sorted(set(df["codec"]) - set(ok["codec"]))
+    if not ok.empty:
+        area = 60 + 1200 * ok["kbps"] / max(float(ok["kbps"].max()), 1e-9)
+        ax.scatter(ok["sim"], ok["wer"], s=area, alpha=0.45, edgecolor="k")
+        for r in ok.itertuples():
+            ax.annotate(f"{r.codec}\n{r.kbps:.2g} kbps", (r.sim, r.wer), fontsize=7, ha="center", va="center")
+    ax.set_xlabel("SIM (speaker similarity, higher is better)")
+    ax.set_ylabel("WER of the ASR probe (lower is better)")
+    ax.set_title(title + (f"\n(no WER or SIM for: {', '.join(missing)})" if missing else ""), fontsize=10)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def rate_quality(df: pd.DataFrame, *, metrics: Sequence[str] = ("pesq_nb", "visqol", "mel_loss")) -> Any:
+    """Rate–quality curves: bitrate (log axis) against each metric, one panel per metric.
+
+    ``df``: one row per (codec, category) with ``codec, category, kbps`` and the
+    metric columns; codecs of a family (``family`` column, if present) are joined
+    by a line in bitrate order.
+    """
+    plt = _plt()
+    metrics = [m for m in metrics if m in df.columns]
+    fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(4.5 * max(len(metrics), 1), 4), squeeze=False)
+    cats = [c for c in _CATEGORIES if c in set(df["category"])]
+    colors = dict(zip(cats, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for ax, m in zip(axes[0], metrics, strict=False):
+        for cat in cats:
+            sub = df[df["category"] == cat].dropna(subset=["kbps", m]).sort_values("kbps")
+            groups = sub.groupby("family") if "family" in sub.columns else [(None, sub)]
+            for _, g in groups:
+                ax.plot(g["kbps"], g[m], marker="o", color=colors[cat], alpha=0.8,
+                        label=cat if _ == (list(groups)[0][0] if "family" in sub.columns else None) else None)
+        ax.set_xscale("log")
+        ax.set_xlabel("bitrate (kbps)")
+        ax.set_ylabel(m)
+        ax.grid(alpha=0.3, which="both")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    seen = dict(zip(labels, handles, strict=False))
+    if seen:
+        fig.legend(seen.values(), seen.keys(), loc="upper center", ncol=len(seen), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    return fig
+
+
+def category_bars(table: pd.DataFrame, metric: str) -> Any:
+    """Grouped bars: one group per codec, one bar per category, for ``metric``.
+
+    ``table``: rows ``codec, category`` with the metric column (NaN bars are left out).
+    """
+    plt = _plt()
+    wide = table.pivot_table(index="codec", columns="category", values=metric, aggfunc="mean")
+    cats = [c for c in _CATEGORIES if c in wide.columns]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
+    width = 0.8 / max(len(cats), 1)
+    x = np.arange(len(wide))
+    for i, cat in enumerate(cats):
+        ax.bar(x + i * width - 0.4 + width / 2, wide[cat].to_numpy(dtype=float), width, label=cat)
+    ax.set_xticks(x, wide.index, rotation=45, ha="right")
+    ax.set_ylabel(metric)
+    ax.legend(frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
