@@ -77,10 +77,9 @@ def rate_quality(df: pd.DataFrame, *, metrics: Sequence[str] = ("pesq_nb", "visq
     for ax, m in zip(axes[0], metrics, strict=False):
         for cat in cats:
             sub = df[df["category"] == cat].dropna(subset=["kbps", m]).sort_values("kbps")
-            groups = sub.groupby("family") if "family" in sub.columns else [(None, sub)]
-            for _, g in groups:
-                ax.plot(g["kbps"], g[m], marker="o", color=colors[cat], alpha=0.8,
-                        label=cat if _ == (list(groups)[0][0] if "family" in sub.columns else None) else None)
+            groups = [g for _, g in sub.groupby("family")] if "family" in sub.columns else [sub]
+            for j, g in enumerate(groups):
+                ax.plot(g["kbps"], g[m], marker="o", color=colors[cat], alpha=0.8, label=cat if j == 0 else None)
         ax.set_xscale("log")
         ax.set_xlabel("bitrate (kbps)")
         ax.set_ylabel(m)
