@@ -51,10 +51,12 @@ def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity"
     ok = df.dropna(subset=["wer", "sim", "kbps"])
     missing = sorted(set(df["codec"]) - set(ok["codec"]))
     if not ok.empty:
-        area = 60 + 1200 * ok["kbps"] / max(float(ok["kbps"].max()), 1e-9)
+        # area proportional to bitrate; a 15 pt^2 floor keeps the lowest-rate codecs visible
+        area = 15 + 2000 * ok["kbps"] / max(float(ok["kbps"].max()), 1e-9)
         ax.scatter(ok["sim"], ok["wer"], s=area, alpha=0.45, edgecolor="k")
         for r in ok.itertuples():
             ax.annotate(f"{r.codec}\n{r.kbps:.2g} kbps", (r.sim, r.wer), fontsize=7, ha="center", va="center")
+    ax.margins(0.15)
     ax.set_xlabel("SIM (speaker similarity, higher is better)")
     ax.set_ylabel("WER of the ASR probe (lower is better)")
     ax.set_title(title + (f"\n(no WER or SIM for: {', '.join(missing)})" if missing else ""), fontsize=10)

@@ -1,0 +1,204 @@
+"""Stage 05: the paper's tables and figures regenerated from result files alone.
+
+Reads ``<runs>/<codec>/acoustic/*.parquet`` (per-item metric rows),
+``<runs>/<codec>/probes/*.parquet`` (ASR and classification probe results) and
+``<runs>/<codec>/resynth/index.jsonl`` (measured bitrates); writes Markdown,
+CSV and LaTeX tables and PNG + SVG figures into ``out_dir`` (``figures/``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import plots, tables
+
+__all__ = ["FiguresConfig", "Results", "figures_config", "load_results", "make_tables", "make_figures",
+           "show_tables", "show_figures"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    runs: Path
+    out_dir: Path
+    profile: str
+
+
+@dataclass
+class Results:
+    """Everything notebook 05 shows: per-item acoustic rows, probe rows, per-codec facts."""
+
+    acoustic: pd.DataFrame
+    asr: pd.DataFrame
+    classification: pd.DataFrame
+    codecs: pd.DataFrame  # codec, family, kbps (measured where resynthesis ran), nominal_kbps
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        n_codecs = self.acoustic["codec"].nunique() if not self.acoustic.empty else 0
+        return (f"{len(self.acoustic)} acoustic rows from {n_codecs} codec(s), {len(self.asr)} ASR probe rows, "
+                f"{len(self.classification)} classification probe rows")
+
+
+def figures_config(*, runs: str | Path = "runs", out_dir: str | Path = "figures", profile: str = "demo") -> FiguresConfig:
+    """Validate notebook 05's parameters."""
+    runs = Path(runs)
+    if not runs.is_dir():
+        raise FileNotFoundError(f"runs folder not found: '{runs}'; run `codecbench run --codec ID` first")
+    if profile not in ("demo", "paper", "standard"):
+        raise ValueError(f"profile must be demo, paper or standard, got '{profile}'")
+    return FiguresConfig(runs, Path(out_dir), profile)
+
+
+def _codec_facts(runs: Path, codecs: list[str]) -> pd.DataFrame:
+    from .codecs.registry import codec_specs
+    from .codecs.resynth import read_index
+
+    specs = codec_specs()
+    rows = []
+    for c in codecs:
+        spec = specs.get(c)
+        recs = [r for r in read_index(runs / c / "resynth").values() if r.status == "ok" and r.bitrate_kbps]
+        measured = float(np.mean([r.bitrate_kbps for r in recs])) if recs else np.nan
+        nominal = spec.kbps if spec is not None and spec.kbps is not None else np.nan
+        rows.append({"codec": c, "family": spec.family if spec else "", "nominal_kbps": nominal,
+                     "kbps": measured if np.isfinite(measured) else nominal})
+    return pd.DataFrame(rows, columns=["codec", "family", "nominal_kbps", "kbps"])
+
+
+def _probe_rows(runs: Path, kind: str) -> pd.DataFrame:
+    df = tables.collect_results(runs, "probes")
+    if df.empty:
+        return df
+    if kind == "asr":
+        return df[df["wer"].notna()] if "wer" in df.columns else pd.DataFrame()
+    return df[df["accuracy"].notna()] if "accuracy" in df.columns else pd.DataFrame()
+
+
+def load_results(cfg: FiguresConfig) -> Results:
+    """Collect every codec's result files under ``cfg.runs``."""
+    acoustic = tables.collect_results(cfg.runs, "acoustic")
+    if not acoustic.empty and "profile" in acoustic.columns and cfg.profile != "demo":
+        acoustic = acoustic[acoustic["profile"] == cfg.profile]
+    asr = _probe_rows(cfg.runs, "asr")
+    cls = _probe_rows(cfg.runs, "classification")
+    names = sorted(set(acoustic.get("codec", pd.Series(dtype=str))) | set(asr.get("codec", pd.Series(dtype=str)))
+                   | set(cls.get("codec", pd.Series(dtype=str))))
+    return Results(acoustic, asr, cls, _codec_facts(cfg.runs, names))
+
+
+def _with_rate(table: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return table
+    out = table.merge(facts[["codec", "kbps"]], on="codec", how="left")
+    return out[["codec", "kbps", *[c for c in out.columns if c not in ("codec", "kbps")]]]
+
+
+def _final_wer(asr: pd.DataFrame) -> pd.DataFrame:
+    """Per codec: the WER of the selected checkpoint, mean over seeds, codec-embedding probes first."""
+    if asr.empty:
+        return pd.DataFrame(columns=["codec", "wer"])
+    df = asr
+    if "selected" in df.columns:
+        df = df[df["selected"].astype(bool)]
+    elif "step" in df.columns:
+        df = df[df["step"] == df.groupby(["codec", *([c for c in ("feature", "seed") if c in df.columns])])["step"]
+                .transform("max")]
+    if "feature" in df.columns:
+        codec_feat = df[df["feature"].astype(str).str.startswith("codec")]
+        df = pd.concat([codec_feat, df[~df["codec"].isin(codec_feat["codec"])]])
+        df = df[df["feature"] == df.groupby("codec")["feature"].transform("first")]
+    return df.groupby("codec", as_index=False)["wer"].mean()
+
+
+def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]:
+    """Write Table 3, 4, 7-10, 5 and the paper comparisons into ``cfg.out_dir``; return them."""
+    out = cfg.out_dir
+    made: dict[str, pd.DataFrame] = {}
+    ac = results.acoustic
+    if not ac.empty:
+        made["table3_overall"] = _with_rate(tables.acoustic_table(ac, scope="overall"), results.codecs)
+        made["table4_categories"] = tables.table4(ac)
+        for num, cat in ((7, "speech"), (8, "music"), (9, "sound"), (10, "general")):
+            t = tables.acoustic_table(ac, scope=cat)
+            if not t.empty:
+                made[f"table{num}_{cat}"] = _with_rate(t, results.codecs)
+        for key, scope in (("table3_overall", "overall"), ("table7_speech", "speech"), ("table8_music", "music"),
+                           ("table9_sound", "sound"), ("table10_general", "general")):
+            if key in made:
+                cmp = tables.compare_with_paper(made[key], scope)
+                if not cmp.empty:
+                    made[f"paper_vs_ours_{scope}"] = cmp
+    if not results.classification.empty:
+        made["table5_classification"] = tables.classification_table(results.classification)
+    wer = _final_wer(results.asr)
+    if not wer.empty:
+        made["asr_wer"] = wer
+    for name, df in made.items():
+        tables.write_table(df, out, name)
+    results.tables = made
+    logger.info("wrote %d tables to %s", len(made), out)
+    return made
+
+
+def _bubble_frame(results: Results) -> pd.DataFrame:
+    facts = results.codecs[["codec", "kbps"]]
+    sim = (results.acoustic[results.acoustic["category"] == "speech"].groupby("codec", as_index=False)["sim"].mean()
+           if not results.acoustic.empty and "sim" in results.acoustic.columns else pd.DataFrame(columns=["codec", "sim"]))
+    return facts.merge(_final_wer(results.asr), on="codec", how="left").merge(sim, on="codec", how="left")
+
+
+def make_figures(results: Results, cfg: FiguresConfig) -> list[Path]:
+    """Figure 2 (WER vs SIM bubbles), rate–quality curves and per-category bars (PNG + SVG)."""
+    import matplotlib.pyplot as plt
+
+    paths: list[Path] = []
+    bubble = _bubble_frame(results)
+    if not bubble.empty:
+        fig = plots.bubble_wer_sim(bubble)
+        paths += plots.save_figure(fig, cfg.out_dir, "fig2_wer_vs_sim")
+        plt.close(fig)
+    ac = results.acoustic
+    if not ac.empty:
+        per_cat = pd.concat(
+            [tables.acoustic_table(ac, scope=cat).assign(category=cat) for cat in ("speech", "music", "sound", "general")],
+            ignore_index=True,
+        ).merge(results.codecs, on="codec", how="left")
+        fig = plots.rate_quality(per_cat)
+        paths += plots.save_figure(fig, cfg.out_dir, "rate_quality")
+        plt.close(fig)
+        for metric in ("mel_loss", "pesq_nb", "stoi", "visqol"):
+            if metric in per_cat.columns and per_cat[metric].notna().any():
+                fig = plots.category_bars(per_cat, metric)
+                paths += plots.save_figure(fig, cfg.out_dir, f"bars_{metric}")
+                plt.close(fig)
+    logger.info("wrote %d figure files to %s", len(paths), cfg.out_dir)
+    return paths
+
+
+def show_tables(made: dict[str, pd.DataFrame], *, floatfmt: str = ".3f"):
+    """All tables as one HTML block (a heading per table) for the notebook."""
+    from IPython.display import HTML
+
+    parts = []
+    for name, df in made.items():
+        parts.append(f"<h3>{name}</h3>" + df.to_html(index=False, float_format=lambda v: format(v, floatfmt),
+                                                      na_rep="–"))
+    return HTML("".join(parts) if parts else "<p><i>no result files found</i></p>")
+
+
+def show_figures(paths: list[Path]):
+    """The PNG figures inline, one under another."""
+    import base64
+
+    from IPython.display import HTML
+
+    imgs = [f'<h4>{p.stem}</h4><img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}" '
+            f'style="max-width:100%">' for p in paths if p.suffix == ".png"]
+    return HTML("".join(imgs) if imgs else "<p><i>no figures</i></p>")

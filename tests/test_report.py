@@ -1,0 +1,102 @@
+"""Tables and figures from synthetic result files; notebook 05 under papermill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from codecbench_utils import report, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+CODECS = ("dac_24k_nq8", "opus_6k", "identity")
+
+
+def _fake_runs(runs: Path, rng: np.random.Generator) -> None:
+    for ci, codec in enumerate(CODECS):
+        rows = []
+        for cat, ds in (("speech", "librispeech"), ("speech", "vctk"), ("music", "gtzan"), ("sound", "esc50"),
+                        ("general", "audioset")):
+            for i in range(4):
+                row = {"item": f"{ds}/{i}", "dataset": ds, "category": cat, "profile": "paper", "status": "ok"}
+                row.update({m: float(rng.uniform(0.5, 1.0) + ci) for m in tables.ACOUSTIC_METRICS})
+                rows.append(row)
+        rows[0]["pesq_nb"] = np.nan
+        rows[0]["status"] = "pesq_nb: no utterances detected"
+        (runs / codec / "acoustic").mkdir(parents=True)
+        pd.DataFrame(rows).to_parquet(runs / codec / "acoustic" / "metrics.parquet")
+        (runs / codec / "probes").mkdir(parents=True)
+        pd.DataFrame([{"codec": codec, "feature": f"codec:{codec}", "dataset": "mini_speech", "seed": 0,
+                       "step": s, "wer": 1.0 - 0.1 * s - 0.05 * ci} for s in (1, 2)]).to_parquet(
+            runs / codec / "probes" / "asr.parquet")
+        pd.DataFrame([{"codec": codec, "feature": f"codec:{codec}", "dataset": ds, "seed": 0, "fold": f,
+                       "accuracy": 0.5 + 0.1 * f} for ds in ("ravdess", "esc50") for f in range(3)]).to_parquet(
+            runs / codec / "probes" / "classification.parquet")
+        (runs / codec / "resynth").mkdir()
+        with (runs / codec / "resynth" / "index.jsonl").open("w") as fh:
+            for k in range(2):
+                fh.write(json.dumps({"id": f"x{k}", "status": "ok", "bitrate_kbps": 5.0 + ci + k}) + "\n")
+
+
+def test_acoustic_table_means_per_dataset_then_over_datasets():
+    df = pd.DataFrame({"codec": "c", "category": "speech", "dataset": ["a", "a", "a", "b"],
+                       "mel_loss": [1.0, 2.0, np.nan, 10.0]})
+    t = tables.acoustic_table(df, scope="speech", metrics=("mel_loss",))
+    # dataset a: mean(1, 2) = 1.5 (NaN left out and counted); b: 10 -> (1.5 + 10) / 2
+    assert t.loc[0, "mel_loss"] == pytest.approx(5.75)
+    assert t.loc[0, "n_items"] == 4 and t.loc[0, "n_failed"] == 1
+
+
+def test_paper_ids_cover_all_14_configurations():
+    ids = set(tables.load_paper_table("overall")["codec"])
+    assert None not in ids and len(ids) == 14
+    assert {"dac_44k_nq9", "dac_24k_nq8", "stablecodec_nq4", "baichuan_nq8", "xcodec2"} <= ids
+    assert tables.paper_id("DAC 24k", 32) == "dac_24k_nq32"
+
+
+def test_compare_with_paper_reports_difference():
+    paper = tables.load_paper_table("overall")
+    ours = pd.DataFrame({"codec": ["dac_24k_nq8", "opus_6k"], "mel_loss": [1.0, 2.0]})
+    cmp = tables.compare_with_paper(ours, "overall")
+    assert list(cmp["codec"]) == ["dac_24k_nq8"]
+    expected = float(paper.loc[paper["codec"] == "dac_24k_nq8", "mel_loss"].iloc[0])
+    assert cmp.loc[0, "paper"] == pytest.approx(expected) and cmp.loc[0, "diff"] == pytest.approx(1.0 - expected)
+
+
+def test_report_writes_every_table_and_figure(tmp_path, rng):
+    runs = tmp_path / "runs"
+    _fake_runs(runs, rng)
+    cfg = report.figures_config(runs=runs, out_dir=tmp_path / "fig", profile="paper")
+    res = report.load_results(cfg)
+    made = report.make_tables(res, cfg)
+    for name in ("table3_overall", "table4_categories", "table7_speech", "table8_music", "table9_sound",
+                 "table10_general", "table5_classification", "paper_vs_ours_overall", "asr_wer"):
+        assert name in made
+        for ext in ("csv", "md", "tex"):
+            assert (tmp_path / "fig" / f"{name}.{ext}").stat().st_size > 0
+    t3 = made["table3_overall"]
+    assert list(t3["codec"]) == sorted(CODECS)
+    assert {"kbps", *tables.ACOUSTIC_METRICS} <= set(t3.columns)
+    assert t3.set_index("codec").loc["opus_6k", "kbps"] == pytest.approx(6.5)  # measured, not nominal
+    assert set(made["table5_classification"].columns) >= {"codec", "ravdess", "esc50"}
+    wer = made["asr_wer"].set_index("codec")["wer"]
+    assert wer["identity"] == pytest.approx(1.0 - 0.2 - 0.1)  # the last step's WER
+    paths = report.make_figures(res, cfg)
+    names = {p.name for p in paths}
+    assert {"fig2_wer_vs_sim.png", "fig2_wer_vs_sim.svg", "rate_quality.png", "bars_pesq_nb.png"} <= names
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_notebook_05_runs_under_papermill(tmp_path, rng):
+    import papermill as pm
+
+    runs = tmp_path / "runs"
+    _fake_runs(runs, rng)
+    pm.execute_notebook(str(ROOT / "notebooks/05_figures.ipynb"), str(tmp_path / "05.ipynb"),
+                        parameters={"runs": str(runs), "out_dir": str(tmp_path / "fig"), "profile": "paper"},
+                        cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+    assert (tmp_path / "fig" / "fig2_wer_vs_sim.png").is_file()
+    assert (tmp_path / "fig" / "table3_overall.md").is_file()
