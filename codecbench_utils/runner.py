@@ -29,6 +29,7 @@ __all__ = [
     "run_notebook",
     "run_codec",
     "run_figures",
+    "export_html",
     "StageRun",
 ]
 
@@ -163,4 +164,21 @@ def run_figures(*, profile: str = "demo", runs: str | Path = "runs",
     params = stage_parameters("figures", codec=None, profile=profile, runs=runs, overrides=overrides)
     t0 = time.perf_counter()
     run_notebook(src, dst, params, progress=progress)
+    export_html(dst)
     return StageRun("all", "figures", dst, time.perf_counter() - t0)
+
+
+def export_html(notebook: str | Path) -> Path:
+    """Write ``<notebook>.html`` next to an executed notebook (code cells hidden: a report)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    exporter = HTMLExporter()
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    out = notebook.with_suffix(".html")
+    out.write_text(body, encoding="utf-8")
+    return out

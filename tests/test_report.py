@@ -100,3 +100,14 @@ def test_notebook_05_runs_under_papermill(tmp_path, rng):
                         cwd=str(ROOT), progress_bar=False, kernel_name="python3")
     assert (tmp_path / "fig" / "fig2_wer_vs_sim.png").is_file()
     assert (tmp_path / "fig" / "table3_overall.md").is_file()
+
+
+def test_codecbench_figures_writes_html_report(tmp_path, rng):
+    from codecbench_utils.runner import run_figures
+
+    runs = tmp_path / "runs"
+    _fake_runs(runs, rng)
+    r = run_figures(profile="paper", runs=runs, overrides={"out_dir": str(tmp_path / "fig")}, progress=False)
+    html = r.notebook.with_suffix(".html").read_text()
+    assert "table3_overall" in html and "data:image/png;base64" in html
+    assert "figures_config(" not in html  # code hidden: a report, not a notebook dump
