@@ -10,11 +10,13 @@ and whose file is still there. Audio is written atomically.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,21 +122,40 @@ def read_index(out_dir: PathLike) -> dict[str, ResynthRecord]:
     return records
 
 
-def _append(fh: Any, rec: ResynthRecord) -> None:
-    fh.write(json.dumps(rec.to_dict()) + "\n")
-    fh.flush()
-    os.fsync(fh.fileno())
+@contextmanager
+def _index_lock(out_dir: Path):
+    """Exclusive lock on the output folder's index, so shards of one codec can run concurrently."""
+    with (out_dir / ".index.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _compact_index(out_dir: Path, records: dict[str, ResynthRecord], order: list[str]) -> None:
-    """Rewrite index.jsonl with one line per item (atomic rename)."""
+def _append(fh: Any, rec: ResynthRecord, out_dir: Path) -> None:
+    with _index_lock(out_dir):
+        fh.write(json.dumps(rec.to_dict()) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _compact_index(out_dir: Path, new: dict[str, ResynthRecord], order: list[str]) -> None:
+    """Rewrite index.jsonl with one line per item (atomic rename).
+
+    Re-reads the index under the lock and overlays this run's records, so records
+    that a concurrent shard appended meanwhile are kept.
+    """
     path = out_dir / INDEX_NAME
-    tmp = out_dir / f".{INDEX_NAME}.tmp"
-    ids = [i for i in order if i in records] + sorted(set(records) - set(order))
-    with tmp.open("w", encoding="utf-8") as fh:
-        for i in ids:
-            fh.write(json.dumps(records[i].to_dict()) + "\n")
-    os.replace(tmp, path)
+    tmp = out_dir / f".{INDEX_NAME}.{os.getpid()}.tmp"
+    with _index_lock(out_dir):
+        records = read_index(out_dir)
+        records.update(new)
+        ids = [i for i in order if i in records] + sorted(set(records) - set(order))
+        with tmp.open("w", encoding="utf-8") as fh:
+            for i in ids:
+                fh.write(json.dumps(records[i].to_dict()) + "\n")
+        os.replace(tmp, path)
 
 
 def _load_item(codec: Codec, item: ManifestItem, src: Path) -> np.ndarray:
@@ -239,11 +260,13 @@ def resynthesize(
     logger.info("resynthesis %s: %d items -> %s", model.id, len(items), out)
     t_start = time.perf_counter()
     pending: list[tuple[ManifestItem, Path, Path, str]] = []
+    finished: dict[str, ResynthRecord] = {}
 
     def record(rec: ResynthRecord, key: str) -> None:
         rec.codec, rec.key = model.id, key
         records[rec.id] = rec
-        _append(index_fh, rec)
+        _append(index_fh, rec, out)
+        finished[rec.id] = rec
         if rec.status == "ok":
             summary.n_done += 1
         else:
@@ -295,7 +318,8 @@ def resynthesize(
             if len(pending) >= batch_size:
                 flush()
         flush()
-    _compact_index(out, records, [it.id for it in items])
+    _compact_index(out, finished, [it.id for it in items])
+    records = read_index(out)
     summary.records = [records[it.id] for it in items if it.id in records]
     logger.info("resynthesis %s: %d done, %d skipped, %d failed in %.1f s", model.id, summary.n_done,
                 summary.n_skipped, summary.n_failed, time.perf_counter() - t_start)

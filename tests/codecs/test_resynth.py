@@ -156,3 +156,22 @@ def test_batches_are_used_and_fall_back_per_item(tmp_path, rng):
     codec = Batchy(SPEC)
     s = resynthesize(codec, tmp_path / "m.jsonl", tmp_path / "out2", batch_size=5, progress=False)
     assert codec.batches == [5] and s.n_done == 5 and s.n_failed == 0  # fallback saved every item
+
+
+def test_concurrent_shards_share_one_index(tmp_path, rng):
+    """Shard B runs (to completion) while shard A is mid-way: A's compaction must keep B's records."""
+    items = _corpus(tmp_path, rng, n=4)
+    out = tmp_path / "out"
+    first, second = items[:2], items[2:]
+
+    class Nested(IdentityCodec):
+        def encode(self, wav):
+            if not getattr(self, "nested_done", False):
+                self.nested_done = True
+                resynthesize(IdentityCodec(SPEC), second, out, manifest_dir=tmp_path, progress=False)
+            return super().encode(wav)
+
+    resynthesize(Nested(SPEC), first, out, manifest_dir=tmp_path, progress=False)
+    idx = read_index(out)
+    assert sorted(idx) == sorted(it.id for it in items)
+    assert len((out / "index.jsonl").read_text().splitlines()) == 4
