@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 PY := $(BIN)/python
 RUNS ?= runs
 
@@ -13,7 +14,6 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
 	# torch first and alone: the exact CPU pin keeps pip from pulling a CUDA build
 	$(BIN)/pip install torch==2.13.0
 	$(BIN)/pip install -r requirements.txt
@@ -25,11 +25,15 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(PY) -m codecbench_utils.demo --out $(RUNS)
 
-test: $(STAMP)
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/pip install -r requirements-test.txt
+	touch $(TEST_STAMP)
+
+test: $(TEST_STAMP)
 	$(PY) -m pytest -q -n 2 tests
 
 ray: $(STAMP)
-	$(BIN)/pip install -e '.[ray]'
+	$(BIN)/pip install ray==2.60.0
 
 lint: $(STAMP)
 	$(BIN)/ruff check codecbench_utils tests

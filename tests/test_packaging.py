@@ -17,6 +17,7 @@ def _pins(lines):
 
 def test_environment_yml_mirrors_requirements():
     req = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    req |= _pins((ROOT / "requirements-test.txt").read_text().splitlines())
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert req <= set(pip_section), f"missing in environment.yml: {sorted(req - set(pip_section))}"
