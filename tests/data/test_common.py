@@ -191,3 +191,21 @@ def test_read_and_apply_published_folds(tmp_path):
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ManifestError, match="key column"):
         read_fold_file(bad)
+
+
+# Table 2 of the paper: classes per probed dataset (None: not a classification set).
+_TABLE2 = {"librispeech": None, "libri2mix": None, "kespeech": None, "meld": 7, "crema_d": 6, "ravdess": 8,
+           "nsynth": 10, "gtzan": 10, "chord": 2}
+
+
+@pytest.mark.parametrize("name", sorted(_TABLE2))
+def test_dataset_params_and_registry(name):
+    from codecbench_utils.data.common import dataset_params
+    from codecbench_utils.data.registry import get_recipe
+
+    params = dataset_params(name)
+    assert "max_seconds" in params and "paper_subset" in params
+    if _TABLE2[name] is not None:
+        assert params["n_classes"] == _TABLE2[name]
+    mod = get_recipe(name)
+    assert mod.NAME == name and mod.CATEGORY in ("speech", "music") and callable(getattr(mod, f"prepare_{name}"))
