@@ -59,7 +59,7 @@ SUBSETS: tuple[str, ...] = ("eval", "balanced_train", "unbalanced_train")
 LICENSE = "labels CC BY 4.0; audio: YouTube uploaders"
 DESCRIPTION = ("YouTube 10 s segments, 527 classes; Google ships segment CSVs only: give the CSVs plus a "
                "folder of clips named <ytid>_<start>")
-SIZE = "eval 20,371 / balanced 22,160 / unbalanced 2.04 M segments (as listed)"
+SIZE = "segment lists only, bring clips: eval 20,371 / balanced 22,160 / unbalanced 2.04 M x 10 s"
 SOURCE = "https://research.google.com/audioset/download.html"
 #: split -> segment CSV file name.
 SEGMENT_FILES: dict[str, str] = {s: f"{s}_segments.csv" for s in SUBSETS}

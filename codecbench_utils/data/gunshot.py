@@ -69,7 +69,7 @@ SUBSETS: tuple[str, ...] = ("all",)
 LICENSE = "CC BY 4.0"
 DESCRIPTION = ("gunshots recorded by 4 mics; release = 4 long recordings, cut into 88 x 1.5 s shots "
                "by the create_data.m rule (or read pre-cut mic<m>_shot<k>_fid<f>.wav)")
-SIZE = "4 recordings (~10 min each) -> 88 clips, 48 kHz"
+SIZE = "4 long recordings, cut into 88 x 1.5 s shots (create_data.m rule), 48 kHz"
 SOURCE = "https://zenodo.org/record/3997406"
 #: Recording file of each mic, in mic order.
 MIC_FILES: tuple[str, ...] = ("mic1raw.wav", "mic2raw16b.wav", "mic3raw.wav", "mic4raw.wav")

@@ -82,3 +82,16 @@ def test_missing_meta(tmp_path):
     (tmp_path / "audio").mkdir()
     with pytest.raises(DatasetLayoutError, match="esc50"):
         prepare_esc50(tmp_path)
+
+
+def test_cli_prepare(tmp_path, rng, capsys):
+    from codecbench_utils.cli import main
+    from codecbench_utils.data.manifest import read_manifest
+
+    base = _tree(tmp_path, rng)
+    out = tmp_path / "esc50.jsonl"
+    assert main(["-q", "data", "prepare", "esc50", "--root", str(base), "--out", str(out), "--subset", "esc10"]) == 0
+    assert [it.id for it in read_manifest(out)] == ["esc50/1-100032-A-0", "esc50/5-9032-A-0"]
+    (base / "audio" / ROWS[0][0]).unlink()
+    assert main(["-q", "data", "prepare", "esc50", "--root", str(base), "--out", str(out), "--strict"]) == 2
+    assert "missing" in capsys.readouterr().err
