@@ -283,7 +283,6 @@ class BadData:
             if any(self.problems[k] for k in _LAYOUT_KINDS):
                 raise DatasetLayoutError(msg + " (strict mode: fix the corpus or drop --strict)")
             raise InvalidAudioError(msg + " (strict mode: fix the corpus or drop --strict)")
-        logger.warning("%s", msg)
         warnings.warn(msg + "; these were left out of the manifest", BadDataWarning, stacklevel=stacklevel)
 
 
