@@ -145,8 +145,6 @@ def prepare_ravdess(
         if info is None or info["modality"] != "03":
             bad.add("invalid", path, "name is not a RAVDESS audio-only code 03-..-..-..-..-..-..")
             continue
-        if path.parent.name != f"Actor_{info['actor']}":
-            logger.debug("%s: %s sits outside Actor_%s", NAME, path, info["actor"])
         parsed.append((path, info))
     present = {info["split"] for _, info in parsed}
     splits = select_splits(subset, known=SUBSETS, present=present, dataset=NAME, root=base, source=SOURCE)
