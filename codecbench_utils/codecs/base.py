@@ -39,6 +39,8 @@ class CodecSpec:
     codebook_size: int | None = None
     description: str = ""
     paper: bool = False
+    #: the bitrate printed in the paper's Table 3 when it differs from ``kbps`` (rounding)
+    paper_kbps: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +139,10 @@ class Codec:
         t2 = time.perf_counter()
         out = fit_length(np.asarray(out, dtype=np.float32).reshape(-1), wav.shape[0])
         return Resynthesis(out, self.sample_rate, enc.bitrate_kbps, t1 - t0, t2 - t1)
+
+    def resynthesize_batch(self, wavs: list[np.ndarray]) -> list[Resynthesis]:
+        """``resynthesize`` over several items; backends with a batched GPU path override it."""
+        return [self.resynthesize(w) for w in wavs]
 
     def close(self) -> None:
         """Release models or pools (default: nothing)."""

@@ -22,6 +22,17 @@ BACKENDS: dict[str, str] = {
     "identity": "codecbench_utils.codecs.identity:IdentityCodec",
     "pyav": "codecbench_utils.codecs.classical:PyAVCodec",
     "codec2": "codecbench_utils.codecs.classical:Codec2Codec",
+    "hf_dac": "codecbench_utils.codecs.hf:DacCodec",
+    "hf_encodec": "codecbench_utils.codecs.hf:EncodecCodec",
+    "hf_mimi": "codecbench_utils.codecs.hf:MimiCodec",
+    "hf_xcodec": "codecbench_utils.codecs.hf:XcodecCodec",
+    "hf_xcodec2": "codecbench_utils.codecs.hf:Xcodec2Codec",
+    "hf_wavtokenizer": "codecbench_utils.codecs.hf:WavTokenizerCodec",
+    "bigcodec": "codecbench_utils.codecs.native:BigCodecCodec",
+    "maskgct": "codecbench_utils.codecs.native:MaskGCTCodec",
+    "flowdec": "codecbench_utils.codecs.native:FlowDecCodec",
+    "baichuan": "codecbench_utils.codecs.native:BaichuanCodec",
+    "stablecodec": "codecbench_utils.codecs.native:StableCodecCodec",
 }
 
 

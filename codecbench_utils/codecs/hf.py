@@ -1,0 +1,593 @@
+"""Neural codecs backed by the ``transformers`` model classes.
+
+One subclass of :class:`HFCodec` per model family; ``params/codecs/<id>.yaml`` picks
+the family (``backend``), the checkpoint and the number of codebooks. What
+:meth:`~HFCodec.embed` returns (the quantized continuous latent at the codec's
+frame rate, computed from the configured number of codebooks, as the paper probes it):
+
+==============  ==============================  ======================================  =====
+backend         class                           ``embed`` returns                       dim
+==============  ==============================  ======================================  =====
+hf_dac          ``DacModel``                    quantized representation ``z``          1024
+                                                (sum of the first ``n_q`` codebooks'
+                                                ``out_proj`` outputs)
+hf_encodec      ``EncodecModel``                ``quantizer.decode(codes)``: the RVQ      128
+                                                embedding the decoder consumes
+hf_mimi         ``MimiModel``                   ``quantizer.decode(codes)``: the          512
+                                                dequantized latent (before upsampling)
+hf_xcodec       ``XcodecModel``                 ``quantizer.decode(codes)``: the joint   1024
+                                                acoustic+semantic quantized latent
+hf_xcodec2      ``Xcodec2Model``                ``acoustic_decoder.fc`` applied to the   1024
+                                                FSQ output projection (``fc_post_a``
+                                                of the original code)
+hf_wavtokenizer ``WavTokenizerModel``           ``quantizer.decode(codes)``               512
+==============  ==============================  ======================================  =====
+
+Weights come from ``weights=`` (a folder holding ``config.json`` and the safetensors),
+``options.weights`` in the YAML (``~`` and ``$VARS`` expanded), or the Hugging Face
+cache for ``options.repo``; they are never downloaded here
+(``from_pretrained(..., local_files_only=True)``). A missing checkpoint raises
+:class:`MissingWeightsError` naming the codec, the files expected and the download line.
+
+Inputs are right-padded to a multiple of the hop length (and, in a batch, to the
+longest item); outputs are trimmed back, so decoded audio is time-aligned with the
+input: every family here either uses symmetric ("same") convolutions or causal
+convolutions whose padding sits on the left, so no delay remains after trimming.
+``options.delay_samples`` can still shift the output left if a checkpoint is ever
+measured to lag. Items longer than ``options.chunk_seconds`` (default 60 s) are cut
+into chunks of whole frames, so memory stays bounded; the codes of the chunks are
+concatenated. On CUDA, ``options.dtype`` (``bfloat16`` / ``float16``) runs the
+networks under autocast. Inference is deterministic: eval mode, no dropout, no sampling.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import check_audio, fit_length
+from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
+from .base import Codec, CodecSpec, Encoded, Resynthesis
+
+__all__ = [
+    "HFCodec",
+    "DacCodec",
+    "EncodecCodec",
+    "MimiCodec",
+    "XcodecCodec",
+    "Xcodec2Codec",
+    "WavTokenizerCodec",
+    "resolve_weights",
+]
+
+logger = logging.getLogger(__name__)
+
+#: default length of one chunk for long files, in seconds of audio
+DEFAULT_CHUNK_SECONDS = 60.0
+#: default number of items (or chunks) per forward pass in the batch API
+DEFAULT_BATCH_SIZE = 8
+#: files that make a transformers checkpoint folder
+_CHECKPOINT_FILES = ("config.json", "model.safetensors")
+
+
+def _transformers() -> Any:
+    try:
+        import transformers
+    except ImportError as exc:  # pragma: no cover - transformers is a core dependency
+        raise MissingDependencyError("package 'transformers' is not installed; "
+                                     "install it with: pip install transformers") from exc
+    return transformers
+
+
+def _expand(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(str(path))))
+
+
+def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = None) -> str:
+    """Where a transformers checkpoint for ``spec`` is: a local folder or a cached repo id.
+
+    Parameters
+    ----------
+    spec : CodecSpec
+        Its ``options`` may hold ``weights`` (a local folder) and ``repo`` (a Hub id).
+    weights : path, optional
+        Overrides ``options.weights``.
+
+    Returns
+    -------
+    str
+        A folder with ``config.json`` or a repo id present in the Hugging Face cache.
+
+    Raises
+    ------
+    MissingWeightsError
+        Neither is on disk; the message names the files expected and how to get them.
+    """
+    local = weights if weights is not None else spec.options.get("weights")
+    repo = spec.options.get("repo")
+    if local:
+        folder = _expand(local)
+        if (folder / "config.json").is_file():
+            return str(folder)
+        raise MissingWeightsError(
+            f"codec '{spec.id}': no checkpoint at {folder} (expected {' + '.join(_CHECKPOINT_FILES)} there); "
+            + (f"get it with `huggingface-cli download {repo} --local-dir {folder}`" if repo else
+               "point --weights at a folder holding the checkpoint"),
+            codec_id=spec.id,
+        )
+    if not repo:
+        raise MissingWeightsError(f"codec '{spec.id}': its YAML names neither options.weights nor options.repo",
+                                  codec_id=spec.id)
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError as exc:  # pragma: no cover - installed with transformers
+        raise MissingDependencyError("install huggingface_hub: pip install huggingface_hub") from exc
+    hit = try_to_load_from_cache(repo, "config.json")
+    if isinstance(hit, str):
+        return repo
+    raise MissingWeightsError(
+        f"codec '{spec.id}': checkpoint '{repo}' is not in the Hugging Face cache "
+        f"(expected {' + '.join(_CHECKPOINT_FILES)}); download it once with `huggingface-cli download {repo}` "
+        f"or pass --weights DIR / set options.weights to a local copy",
+        codec_id=spec.id,
+    )
+
+
+class HFCodec(Codec):
+    """Shared machinery of the transformers-backed codecs (padding, batching, chunking).
+
+    Subclasses set ``MODEL_CLASS`` and implement ``_encode_t``, ``_decode_t`` and
+    ``_embed_t`` on padded torch batches, plus ``hop_length`` and ``codebook_sizes``.
+
+    Parameters
+    ----------
+    spec : CodecSpec
+        The codec's metadata and options.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+    weights : path, optional
+        A local checkpoint folder; overrides ``spec.options["weights"]``.
+    """
+
+    MODEL_CLASS: str = ""
+
+    def __init__(self, spec: CodecSpec, *, device: str = "cpu",
+                 weights: str | os.PathLike[str] | None = None) -> None:
+        super().__init__(spec, device=device)
+        tf = _transformers()
+        cls = getattr(tf, self.MODEL_CLASS, None)
+        if cls is None:
+            raise MissingDependencyError(
+                f"codec '{spec.id}': transformers {tf.__version__} has no {self.MODEL_CLASS}; "
+                "install a newer one: pip install -U transformers", codec_id=spec.id)
+        source = resolve_weights(spec, weights)
+        try:
+            model = cls.from_pretrained(source, local_files_only=True)
+        except OSError as exc:
+            raise MissingWeightsError(f"codec '{spec.id}': cannot load {self.MODEL_CLASS} from '{source}': {exc}",
+                                      codec_id=spec.id) from exc
+        self._setup(model)
+
+    @classmethod
+    def from_model(cls, spec: CodecSpec, model: Any, *, device: str = "cpu") -> HFCodec:
+        """Wrap an already built model (e.g. a tiny random one in tests); loads nothing."""
+        self = cls.__new__(cls)
+        Codec.__init__(self, spec, device=device)
+        self._setup(model)
+        return self
+
+    @classmethod
+    def available(cls, spec: CodecSpec) -> str | None:
+        try:
+            tf = _transformers()
+        except MissingDependencyError as exc:  # pragma: no cover
+            return str(exc)
+        if not hasattr(tf, cls.MODEL_CLASS):
+            return f"transformers {tf.__version__} has no {cls.MODEL_CLASS} (pip install -U transformers)"
+        try:
+            resolve_weights(spec)
+        except MissingWeightsError as exc:
+            return str(exc)
+        return None
+
+    # ------------------------------------------------------------------ setup
+    def _setup(self, model: Any) -> None:
+        import torch
+
+        self.model = model.eval().to(self.device)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.config = model.config
+        opts = self.spec.options
+        self.n_q = int(self.spec.n_q) if self.spec.n_q is not None else None
+        self.chunk_seconds = float(opts.get("chunk_seconds", DEFAULT_CHUNK_SECONDS))
+        self.batch_size = int(opts.get("batch_size", DEFAULT_BATCH_SIZE))
+        self.delay_samples = int(opts.get("delay_samples", 0))
+        dtype = str(opts.get("dtype", "float32"))
+        if dtype not in ("float32", "bfloat16", "float16"):
+            raise ValueError(f"codec '{self.id}': options.dtype must be float32, bfloat16 or float16, got {dtype!r}")
+        self.autocast_dtype = None if dtype == "float32" else getattr(torch, dtype)
+        model_sr = self._model_sample_rate()
+        if model_sr is not None and int(model_sr) != int(self.sample_rate):
+            raise CodecRuntimeError(f"codec '{self.id}': YAML says sample_rate {self.sample_rate} but the "
+                                    f"checkpoint runs at {model_sr}", codec_id=self.id)
+        self._post_setup()
+
+    def _post_setup(self) -> None:
+        """Family-specific checks after the model is loaded (e.g. n_q -> bandwidth)."""
+
+    def _model_sample_rate(self) -> int | None:
+        return getattr(self.config, "sampling_rate", None)
+
+    # ------------------------------------------------------------- properties
+    @property
+    def hop_length(self) -> int:
+        """Input samples per code frame."""
+        return int(self.config.hop_length)
+
+    @property
+    def frame_rate(self) -> float:
+        return self.sample_rate / self.hop_length
+
+    @property
+    def codebook_sizes(self) -> list[int]:
+        return [int(self.config.codebook_size)] * int(self.n_q or 1)
+
+    @property
+    def bits_per_frame(self) -> float:
+        return float(sum(math.log2(s) for s in self.codebook_sizes))
+
+    @property
+    def embedding_dim(self) -> int | None:
+        return self.spec.embedding_dim
+
+    def frames_for(self, n_samples: int) -> int:
+        """Code frames for an item of ``n_samples`` (right-padded to whole frames)."""
+        return max(1, math.ceil(n_samples / self.hop_length))
+
+    # ---------------------------------------------------------- torch hooks
+    def _encode_t(self, x: Any) -> Any:
+        """(B, 1, T) float tensor -> (B, n_q, F) long tensor."""
+        raise NotImplementedError
+
+    def _decode_t(self, codes: Any) -> Any:
+        """(B, n_q, F) long tensor -> (B, T') float tensor."""
+        raise NotImplementedError
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        """(B, 1, T) audio and its (B, n_q, F) codes -> (B, D, F) quantized latent."""
+        raise NotImplementedError
+
+    def _pad_input(self, x: Any) -> Any:
+        """Right-pad (B, 1, T) to whole frames; families with other needs override it."""
+        import torch.nn.functional as F
+
+        pad = (-x.shape[-1]) % self.hop_length
+        return F.pad(x, (0, pad)) if pad else x
+
+    def _autocast(self) -> Any:
+        import contextlib
+
+        import torch
+
+        if self.autocast_dtype is not None and str(self.device).startswith("cuda"):
+            return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
+        return contextlib.nullcontext()
+
+    # ------------------------------------------------------ segment batching
+    def _segments(self, wav: np.ndarray) -> list[np.ndarray]:
+        """Cut an item into chunks of whole frames of at most ``chunk_seconds``."""
+        hop = self.hop_length
+        chunk = max(hop, int(self.chunk_seconds * self.sample_rate) // hop * hop)
+        if wav.shape[0] <= chunk:
+            return [wav]
+        return [wav[i:i + chunk] for i in range(0, wav.shape[0], chunk)]
+
+    def _run_segments(self, segs: list[np.ndarray], fn: Any) -> list[Any]:
+        """Run ``fn(padded_batch)`` over segments in batches; returns per-segment outputs."""
+        import torch
+
+        out: list[Any] = [None] * len(segs)
+        order = sorted(range(len(segs)), key=lambda i: -segs[i].shape[0])  # similar lengths together
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            longest = max(segs[i].shape[0] for i in idx)
+            x = torch.zeros(len(idx), 1, longest, dtype=torch.float32)
+            for row, i in enumerate(idx):
+                x[row, 0, :segs[i].shape[0]] = torch.from_numpy(segs[i])
+            x = self._pad_input(x.to(self.device))
+            with torch.inference_mode(), self._autocast():
+                res = fn(x)
+            for row, i in enumerate(idx):
+                out[i] = res[row]
+        return out
+
+    def _check(self, wav: np.ndarray) -> np.ndarray:
+        return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
+
+    def _segment_frames(self, segs: list[np.ndarray]) -> list[int]:
+        # every segment but the last holds whole frames exactly
+        return [s.shape[0] // self.hop_length for s in segs[:-1]] + [self.frames_for(segs[-1].shape[0])]
+
+    # ---------------------------------------------------------------- encode
+    def encode_batch(self, wavs: Sequence[np.ndarray]) -> list[Encoded]:
+        """Encode several items, padded into batches of ``options.batch_size``."""
+        wavs = [self._check(w) for w in wavs]
+        segs_per = [self._segments(w) for w in wavs]
+        flat = [s for segs in segs_per for s in segs]
+        codes = self._run_segments(flat, lambda x: self._encode_t(x).cpu())
+        out, k = [], 0
+        for wav, segs in zip(wavs, segs_per, strict=True):
+            parts = []
+            for s, nf in zip(segs, self._segment_frames(segs), strict=True):
+                c = codes[k].numpy().astype(np.int64)
+                k += 1
+                if c.shape[-1] < nf:
+                    raise CodecRuntimeError(f"codec '{self.id}': {c.shape[-1]} frames for {s.shape[0]} samples, "
+                                            f"expected {nf}", codec_id=self.id)
+                parts.append(c[:, :nf])
+            arr = np.concatenate(parts, axis=1)
+            out.append(Encoded(codes=arr, n_samples=wav.shape[0], sample_rate=self.sample_rate,
+                               n_bits=int(round(arr.shape[1] * self.bits_per_frame))))
+        return out
+
+    def encode(self, wav: np.ndarray) -> Encoded:
+        """Codes ``(n_q, frames)`` int64 of one mono item at ``sample_rate``."""
+        return self.encode_batch([wav])[0]
+
+    # ---------------------------------------------------------------- decode
+    def decode_batch(self, encoded: Sequence[Encoded]) -> list[np.ndarray]:
+        """Decode several items; each output lasts exactly its input's ``n_samples``."""
+        import torch
+
+        hop = self.hop_length
+        chunk_frames = max(1, int(self.chunk_seconds * self.sample_rate) // hop)
+        pieces: list[np.ndarray] = []
+        owners: list[int] = []
+        for j, enc in enumerate(encoded):
+            c = np.asarray(enc.codes)
+            for s in range(0, c.shape[1], chunk_frames):
+                pieces.append(c[:, s:s + chunk_frames])
+                owners.append(j)
+        results: list[Any] = [None] * len(pieces)
+        order = sorted(range(len(pieces)), key=lambda i: -pieces[i].shape[1])
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            longest = max(pieces[i].shape[1] for i in idx)
+            codes = torch.zeros(len(idx), pieces[idx[0]].shape[0], longest, dtype=torch.long)
+            for row, i in enumerate(idx):
+                codes[row, :, :pieces[i].shape[1]] = torch.from_numpy(pieces[i])
+            with torch.inference_mode(), self._autocast():
+                audio = self._decode_t(codes.to(self.device)).float().cpu().numpy()
+            for row, i in enumerate(idx):
+                results[i] = audio[row, :pieces[i].shape[1] * hop]
+        outs = []
+        for j, enc in enumerate(encoded):
+            wav = np.concatenate([results[i] for i in range(len(pieces)) if owners[i] == j])
+            if self.delay_samples:
+                wav = wav[self.delay_samples:]
+            outs.append(fit_length(wav.astype(np.float32), enc.n_samples))
+        return outs
+
+    def decode(self, encoded: Encoded) -> np.ndarray:
+        """Audio ``(n_samples,)`` float32 at ``sample_rate``, aligned with the input."""
+        return self.decode_batch([encoded])[0]
+
+    # ----------------------------------------------------------------- embed
+    def embed_batch(self, wavs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Quantized latents ``(frames, dim)`` float32 of several items (see the module table)."""
+        wavs = [self._check(w) for w in wavs]
+        segs_per = [self._segments(w) for w in wavs]
+        flat = [s for segs in segs_per for s in segs]
+
+        def run(x: Any) -> Any:
+            return self._embed_t(x, self._encode_t(x)).float().transpose(1, 2).cpu()
+
+        lat = self._run_segments(flat, run)
+        out, k = [], 0
+        for segs in segs_per:
+            parts = []
+            for nf in self._segment_frames(segs):
+                parts.append(lat[k][:nf].numpy())
+                k += 1
+            out.append(np.ascontiguousarray(np.concatenate(parts, axis=0), dtype=np.float32))
+        return out
+
+    def embed(self, wav: np.ndarray) -> np.ndarray:
+        """Quantized continuous latent, shape ``(frames, embedding_dim)``, float32."""
+        return self.embed_batch([wav])[0]
+
+    # ----------------------------------------------------------- resynthesis
+    def resynthesize_batch(self, wavs: list[np.ndarray]) -> list[Resynthesis]:
+        """Batched encode + decode; per-item times are the batch time split by duration."""
+        import time
+
+        t0 = time.perf_counter()
+        encs = self.encode_batch(wavs)
+        t1 = time.perf_counter()
+        outs = self.decode_batch(encs)
+        t2 = time.perf_counter()
+        total = sum(e.n_samples for e in encs) or 1
+        return [Resynthesis(o, self.sample_rate, e.bitrate_kbps, (t1 - t0) * e.n_samples / total,
+                            (t2 - t1) * e.n_samples / total) for o, e in zip(outs, encs, strict=True)]
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _bandwidth_for(codec: HFCodec, n_q: int, frame_rate: float, bits: int, bandwidths: Sequence[float],
+                   n_for: Any) -> float:
+    """The configured bandwidth (kbps) that selects ``n_q`` codebooks."""
+    for bw in bandwidths:
+        if n_for(bw) == n_q:
+            return float(bw)
+    raise CodecRuntimeError(
+        f"codec '{codec.id}': n_q={n_q} matches none of the checkpoint's bandwidths {list(bandwidths)} "
+        f"({frame_rate:g} Hz x {bits} bits per codebook)", codec_id=codec.id)
+
+
+class DacCodec(HFCodec):
+    """Descript Audio Codec (``DacModel``): RVQ on a symmetric conv encoder; any ``n_q`` <= its codebooks."""
+
+    MODEL_CLASS = "DacModel"
+
+    def _post_setup(self) -> None:
+        if self.n_q is None or not 1 <= self.n_q <= self.config.n_codebooks:
+            raise CodecRuntimeError(f"codec '{self.id}': n_q must be in 1..{self.config.n_codebooks}, "
+                                    f"got {self.n_q}", codec_id=self.id)
+
+    def _encode_t(self, x: Any) -> Any:
+        return self.model.encode(x, n_quantizers=self.n_q).audio_codes[:, : self.n_q]
+
+    def _decode_t(self, codes: Any) -> Any:
+        return self.model.decode(audio_codes=codes).audio_values
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return self.model.quantizer.from_codes(codes)[0]
+
+
+class EncodecCodec(HFCodec):
+    """EnCodec (``EncodecModel``) at a fixed bandwidth; n_q follows from it (24 kHz: 750 bps a codebook)."""
+
+    MODEL_CLASS = "EncodecModel"
+
+    def _post_setup(self) -> None:
+        cfg = self.config
+        if cfg.chunk_length_s is not None or cfg.normalize:
+            raise CodecRuntimeError(f"codec '{self.id}': only un-chunked, un-normalized EnCodec checkpoints "
+                                    "(e.g. facebook/encodec_24khz) are supported", codec_id=self.id)
+        q = self.model.quantizer
+        self.bandwidth = _bandwidth_for(self, int(self.n_q or 0), cfg.frame_rate, cfg.codebook_nbits,
+                                        cfg.target_bandwidths, q.get_num_quantizers_for_bandwidth)
+
+    def _encode_t(self, x: Any) -> Any:
+        return self.model.encode(x, bandwidth=self.bandwidth).audio_codes[0]
+
+    def _decode_t(self, codes: Any) -> Any:
+        return self.model.decode(codes[None], [None]).audio_values[:, 0]
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return self.model.quantizer.decode(codes.transpose(0, 1))
+
+
+class MimiCodec(HFCodec):
+    """Kyutai's Mimi (``MimiModel``): split RVQ (1 semantic + acoustic codebooks) at 12.5 Hz."""
+
+    MODEL_CLASS = "MimiModel"
+
+    @property
+    def hop_length(self) -> int:
+        return int(self.config.frame_size)
+
+    def _post_setup(self) -> None:
+        if self.n_q is None or not 1 <= self.n_q <= self.config.num_quantizers:
+            raise CodecRuntimeError(f"codec '{self.id}': n_q must be in 1..{self.config.num_quantizers}, "
+                                    f"got {self.n_q}", codec_id=self.id)
+
+    def _encode_t(self, x: Any) -> Any:
+        return self.model.encode(x, num_quantizers=self.n_q).audio_codes
+
+    def _decode_t(self, codes: Any) -> Any:
+        return self.model.decode(codes).audio_values[:, 0]
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return self.model.quantizer.decode(codes)
+
+
+class XcodecCodec(HFCodec):
+    """X-codec (``XcodecModel``): DAC acoustic + HuBERT semantic features, joint RVQ."""
+
+    MODEL_CLASS = "XcodecModel"
+
+    def _model_sample_rate(self) -> int | None:
+        return getattr(self.config, "sample_rate", None)
+
+    def _post_setup(self) -> None:
+        cfg = self.config
+        q = self.model.quantizer
+        n_for = getattr(q, "get_num_quantizers_for_bandwidth", None)
+        if n_for is None:  # pragma: no cover - older transformers
+            def n_for(bw: float) -> int:
+                return max(1, int(1000 * bw // (cfg.frame_rate * cfg.codebook_nbits)))
+        self.bandwidth = _bandwidth_for(self, int(self.n_q or 0), cfg.frame_rate, cfg.codebook_nbits,
+                                        cfg.target_bandwidths, n_for)
+
+    def _encode_t(self, x: Any) -> Any:
+        return self.model.encode(x, bandwidth=self.bandwidth).audio_codes
+
+    def _decode_t(self, codes: Any) -> Any:
+        return self.model.decode(codes).audio_values[:, 0]
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return self.model.quantizer.decode(codes.transpose(0, 1))
+
+
+class Xcodec2Codec(HFCodec):
+    """X-codec-2 (``Xcodec2Model``): one FSQ codebook of 65536 over w2v-BERT + acoustic features.
+
+    The semantic branch takes 80-bin Kaldi log-mel frames (25 ms / 10 ms, stacked by 2),
+    computed with transformers' NumPy ``SeamlessM4TFeatureExtractor`` as the original
+    X-codec-2 code does (``Xcodec2FeatureExtractor`` needs torchaudio). As there, the
+    audio gets one extra frame of right padding: ``frames = n_samples // hop + 1``.
+    """
+
+    MODEL_CLASS = "Xcodec2Model"
+
+    def _post_setup(self) -> None:
+        from transformers import SeamlessM4TFeatureExtractor
+
+        self._fe = SeamlessM4TFeatureExtractor(feature_size=80, num_mel_bins=80, sampling_rate=self.sample_rate,
+                                               padding_value=1.0, stride=2)
+
+    @property
+    def codebook_sizes(self) -> list[int]:
+        return [int(np.prod(self.config.quantization_levels))]
+
+    def frames_for(self, n_samples: int) -> int:
+        return n_samples // self.hop_length + 1
+
+    def _pad_input(self, x: Any) -> Any:
+        import torch.nn.functional as F
+
+        pad = self.hop_length - x.shape[-1] % self.hop_length  # always >= 1 sample, as upstream
+        return F.pad(x, (0, pad))
+
+    def _features(self, x: Any) -> tuple[Any, Any]:
+        half = self.hop_length // 2
+        wavs = [np.pad(row, (half, half)) for row in x[:, 0].float().cpu().numpy()]
+        feats = self._fe(wavs, sampling_rate=self.sample_rate, return_tensors="pt", padding=True)
+        return feats["input_features"].to(x.device), feats["attention_mask"].to(x.device)
+
+    def _encode_t(self, x: Any) -> Any:
+        feats, mask = self._features(x)
+        out = self.model.encode(x, feats, input_features_mask=mask)
+        return out.audio_codes
+
+    def _decode_t(self, codes: Any) -> Any:
+        return self.model.decode(audio_codes=codes).audio_values[:, 0]
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        latents = self.model.quantizer.from_codes(codes.transpose(1, 2))  # (B, F, quantization_dim)
+        return self.model.acoustic_decoder.fc(latents).transpose(1, 2)
+
+
+class WavTokenizerCodec(HFCodec):
+    """WavTokenizer (``WavTokenizerModel``): a single 4096-entry codebook, Vocos decoder."""
+
+    MODEL_CLASS = "WavTokenizerModel"
+
+    def _encode_t(self, x: Any) -> Any:
+        return self.model.encode(x).audio_codes
+
+    def _decode_t(self, codes: Any) -> Any:
+        audio = self.model.decode(codes).audio_values
+        return audio[:, 0] if audio.ndim == 3 else audio
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return self.model.encoder_model.quantizer.decode(codes.squeeze(1))
