@@ -166,13 +166,48 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- sweep
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="many codecs x stages x dataset shards, locally or with Ray")
+    p.add_argument("--codecs", required=True, help="comma-separated codec ids")
+    p.add_argument("--datasets", default="mini", help="comma-separated prepared datasets (<runs>/<name>/manifest.jsonl)")
+    p.add_argument("--stages", default="resynthesis,acoustic,asr,classification")
+    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running cluster)")
+    p.add_argument("--shards", type=int, default=1, help="item-range shards per (codec, dataset) for "
+                   "resynthesis and acoustic metrics")
+    p.add_argument("--cpus-per-task", type=float, default=1.0)
+    p.add_argument("--gpus-per-task", type=float, default=0.0)
+    p.add_argument("--max-retries", type=int, default=3, help="Ray retries of a task whose worker died")
+    p.add_argument("--runs", default="runs")
+    p.add_argument("--profile", default="demo", help="probe profile (params/probes)")
+    p.add_argument("--metric-profile", default="paper", choices=("paper", "standard"))
+    p.add_argument("--metrics", default=None, help="comma-separated subset of the metric columns")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import describe_results, run_sweep
+
+    results = run_sweep(
+        [c for c in args.codecs.split(",") if c], [d for d in args.datasets.split(",") if d], runs=args.runs,
+        stages=[s for s in args.stages.split(",") if s], n_shards=args.shards, engine=args.engine,
+        address=args.address, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+        max_retries=args.max_retries, profile=args.profile, metric_profile=args.metric_profile,
+        metrics=args.metrics.split(",") if args.metrics else None, device=args.device,
+    )
+    print(describe_results(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
 # ---------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecbench", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_data, _add_codecs, _add_resynth, _add_run):
+    for add in (_add_data, _add_codecs, _add_resynth, _add_run, _add_sweep):
         add(sub)
     return parser
 

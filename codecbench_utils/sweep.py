@@ -1,0 +1,342 @@
+"""Sweeps: many codecs x stages x dataset shards, locally or across GPUs and nodes with Ray.
+
+Each (codec, stage, dataset, shard) is one task with its own resource request.
+Shards are contiguous item ranges of a dataset's manifest. Tasks call the same
+drivers as a local run and write to the same places, keyed the same way, so:
+
+- a killed sweep resumes: resynthesis skips finished items, a metrics shard
+  whose file is complete is not recomputed;
+- a retried task (Ray re-runs it when its worker dies) never duplicates rows:
+  resynthesis records are per item id, a metrics shard is one atomic file;
+- the merged results equal a serial run's (``<runs>/<codec>/acoustic/<dataset>.parquet``).
+
+Stages depend on each other per (codec, dataset, shard): acoustic after
+resynthesis; the probes (not sharded: one task per codec) after every
+resynthesis shard of that codec.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import UnknownNameError
+
+__all__ = [
+    "SHARDED_STAGES",
+    "SweepTask",
+    "TaskResult",
+    "SweepConfig",
+    "plan_sweep",
+    "run_task",
+    "run_sweep",
+    "merge_acoustic",
+    "shard_range",
+    "acoustic_file",
+    "manifest_path",
+    "describe_results",
+]
+
+logger = logging.getLogger(__name__)
+
+SWEEP_STAGES: tuple[str, ...] = ("resynthesis", "acoustic", "asr", "classification")
+SHARDED_STAGES: frozenset[str] = frozenset({"resynthesis", "acoustic"})
+#: environment variable for fault-injection tests: a marker path; the first resynthesis task that
+#: sees it missing creates it and kills its own process half-way through its shard.
+KILL_ONCE_ENV = "CODECBENCH_SWEEP_KILL_ONCE"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Everything a task needs besides its own coordinates (picklable, absolute paths)."""
+
+    runs: Path
+    profile: str = "demo"
+    metric_profile: str = "paper"
+    metrics: tuple[str, ...] | None = None
+    device: str = "cpu"
+    workers: int = 0
+    probe_steps: int = 0
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    codec: str
+    stage: str
+    dataset: str
+    shard: int = 0
+    n_shards: int = 1
+
+    @property
+    def name(self) -> str:
+        part = f"[{self.shard + 1}/{self.n_shards}]" if self.n_shards > 1 else ""
+        return f"{self.codec}/{self.stage}/{self.dataset}{part}"
+
+
+@dataclass
+class TaskResult:
+    task: SweepTask
+    ok: bool
+    seconds: float
+    detail: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["task"] = self.task.name
+        return d
+
+
+def shard_range(n_items: int, shard: int, n_shards: int) -> tuple[int, int]:
+    """Contiguous ``[start, stop)`` of shard ``shard`` out of ``n_shards`` (sizes differ by at most 1)."""
+    if not 0 <= shard < n_shards:
+        raise ValueError(f"shard {shard} out of range for {n_shards} shards")
+    base, extra = divmod(n_items, n_shards)
+    start = shard * base + min(shard, extra)
+    return start, start + base + (1 if shard < extra else 0)
+
+
+def manifest_path(cfg: SweepConfig, dataset: str) -> Path:
+    """A dataset's prepared manifest: ``<runs>/<dataset>/manifest.jsonl``."""
+    return cfg.runs / dataset / "manifest.jsonl"
+
+
+def _shard_items(cfg: SweepConfig, task: SweepTask) -> list:
+    """The shard's items, with absolute paths so they can be written anywhere."""
+    from dataclasses import replace
+
+    from .data.manifest import read_manifest, resolve_path
+
+    path = manifest_path(cfg, task.dataset)
+    items = read_manifest(path)
+    start, stop = shard_range(len(items), task.shard, task.n_shards)
+    return [replace(it, path=str(resolve_path(it, path.parent).resolve())) for it in items[start:stop]]
+
+
+def _acoustic_shard_file(cfg: SweepConfig, task: SweepTask) -> Path:
+    return cfg.runs / task.codec / "acoustic" / "shards" / f"{task.dataset}.{task.shard:04d}-of-{task.n_shards:04d}.parquet"
+
+
+def acoustic_file(runs: Path, codec: str, dataset: str) -> Path:
+    """Where a codec's per-item metric rows for a dataset live (sweep and serial run alike)."""
+    return Path(runs) / codec / "acoustic" / f"{dataset}.parquet"
+
+
+def _kill_once_if_asked(n_done: int, n_items: int) -> None:
+    marker = os.environ.get(KILL_ONCE_ENV)
+    if marker and n_done >= max(1, n_items // 2) and not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()))
+        logger.warning("fault injection: killing worker %d mid-shard", os.getpid())
+        os._exit(137)
+
+
+def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
+    from .codecs.registry import load_codec
+    from .codecs.resynth import resynthesize
+
+    items = _shard_items(cfg, task)
+    out = cfg.runs / task.codec / "resynth"
+    codec = load_codec(task.codec, device=cfg.device)
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    # two halves, so the fault-injection hook can kill the worker between them
+    half = max(1, len(items) // 2)
+    for chunk in (items[:half], items[half:]):
+        if not chunk:
+            continue
+        s = resynthesize(codec, chunk, out, device=cfg.device, progress=False)
+        counts["done"] += s.n_done
+        counts["skipped"] += s.n_skipped
+        counts["failed"] += s.n_failed
+        _kill_once_if_asked(counts["done"] + counts["skipped"] + counts["failed"], len(items))
+    return counts
+
+
+def _run_acoustic(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
+    import tempfile
+
+    from .data.manifest import write_manifest
+    from .metrics.compute import compute_metrics
+
+    items = _shard_items(cfg, task)
+    out = _acoustic_shard_file(cfg, task)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="shard-", dir=out.parent) as tmp:
+        shard_manifest = write_manifest(items, Path(tmp) / "manifest.jsonl")
+        df = compute_metrics(None, cfg.runs / task.codec / "resynth", profile=cfg.metric_profile,
+                             metrics=list(cfg.metrics) if cfg.metrics else None, out=out,
+                             workers=cfg.workers, device=cfg.device, progress=False, manifest=shard_manifest)
+    failed = int((df["status"] != "ok").sum()) if "status" in df.columns else 0
+    return {"items": len(df), "failed": failed}
+
+
+def _run_probe(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
+    from .probes.stage import probe_stage_config, run_asr_stage, run_classification_stage
+
+    pcfg = probe_stage_config(task.stage, codec=task.codec, profile=cfg.profile, runs=cfg.runs,
+                              manifest=str(manifest_path(cfg, task.dataset)), device=cfg.device,
+                              steps=cfg.probe_steps, progress=False)
+    result = run_asr_stage(pcfg) if task.stage == "asr" else run_classification_stage(pcfg)
+    rows = getattr(result, "rows", None)
+    return {"rows": len(rows) if rows is not None else 0}
+
+
+_STAGE_FNS: dict[str, Callable[[SweepTask, SweepConfig], dict[str, int]]] = {
+    "resynthesis": _run_resynthesis,
+    "acoustic": _run_acoustic,
+    "asr": _run_probe,
+    "classification": _run_probe,
+}
+
+
+def run_task(task: SweepTask, cfg: SweepConfig, *_upstream: Any) -> TaskResult:
+    """Run one task; an error becomes a failed TaskResult (the sweep goes on)."""
+    t0 = time.perf_counter()
+    try:
+        counts = _STAGE_FNS[task.stage](task, cfg)
+    except Exception as exc:  # the per-task boundary: record and go on
+        logger.warning("task %s failed: %s", task.name, exc)
+        return TaskResult(task, False, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
+    return TaskResult(task, True, time.perf_counter() - t0, counts=counts)
+
+
+def plan_sweep(codecs: Sequence[str], datasets: Sequence[str], *, stages: Sequence[str] = SWEEP_STAGES,
+               n_shards: int = 1) -> list[SweepTask]:
+    """Every task of a sweep, upstream stages first."""
+    from .codecs.registry import get_spec
+
+    for c in codecs:
+        get_spec(c)
+    unknown = [s for s in stages if s not in SWEEP_STAGES]
+    if unknown:
+        raise UnknownNameError(f"unknown stage(s) {unknown}; known: {', '.join(SWEEP_STAGES)}")
+    if n_shards < 1:
+        raise ValueError(f"n_shards must be >= 1, got {n_shards}")
+    tasks = []
+    for stage in SWEEP_STAGES:
+        if stage not in stages:
+            continue
+        for codec in codecs:
+            for ds in datasets:
+                shards = n_shards if stage in SHARDED_STAGES else 1
+                tasks.extend(SweepTask(codec, stage, ds, k, shards) for k in range(shards))
+    return tasks
+
+
+def _upstream_of(task: SweepTask, tasks: Sequence[SweepTask]) -> list[SweepTask]:
+    if task.stage == "acoustic":
+        return [t for t in tasks if t.stage == "resynthesis" and t.codec == task.codec and t.dataset == task.dataset
+                and t.shard == task.shard and t.n_shards == task.n_shards]
+    if task.stage in ("asr", "classification"):
+        return [t for t in tasks if t.stage == "resynthesis" and t.codec == task.codec and t.dataset == task.dataset]
+    return []
+
+
+def merge_acoustic(cfg: SweepConfig, codec: str, dataset: str, n_shards: int) -> Path | None:
+    """Concatenate a codec's metric shards for a dataset, in manifest order, into one file."""
+    import pandas as pd
+
+    from .metrics.compute import read_results, write_results
+
+    files = [_acoustic_shard_file(cfg, SweepTask(codec, "acoustic", dataset, k, n_shards)) for k in range(n_shards)]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        logger.warning("not merging %s/%s: %d shard file(s) missing", codec, dataset, len(missing))
+        return None
+    df = pd.concat([read_results(f) for f in files], ignore_index=True)
+    dup = df["item"].duplicated()
+    if dup.any():  # cannot happen with atomic shard files; refuse rather than double count
+        raise RuntimeError(f"{codec}/{dataset}: {int(dup.sum())} duplicated item rows across shards")
+    return write_results(df, acoustic_file(cfg.runs, codec, dataset))
+
+
+def run_sweep(codecs: Sequence[str], datasets: Sequence[str], *, runs: str | Path = "runs",
+              stages: Sequence[str] = SWEEP_STAGES, n_shards: int = 1,
+              engine: Literal["local", "ray"] = "local", address: str | None = None,
+              cpus_per_task: float = 1.0, gpus_per_task: float = 0.0, max_retries: int = 3,
+              profile: str = "demo", metric_profile: str = "paper", metrics: Sequence[str] | None = None,
+              device: str = "cpu", probe_steps: int = 0, progress: bool = True) -> list[TaskResult]:
+    """Plan and run a sweep; returns one result per task (in plan order).
+
+    ``engine="ray"`` submits each task with ``num_cpus=cpus_per_task`` and
+    ``num_gpus=gpus_per_task``; Ray retries a task whose worker dies up to
+    ``max_retries`` times. ``address="auto"`` joins a running cluster; ``None``
+    starts a local one.
+    """
+    from tqdm.auto import tqdm
+
+    # metric workers: 0 (in the task's process); parallelism comes from the tasks themselves
+    cfg = SweepConfig(Path(runs).resolve(), profile, metric_profile, tuple(metrics) if metrics else None, device,
+                      0, probe_steps)
+    tasks = plan_sweep(codecs, datasets, stages=stages, n_shards=n_shards)
+    for ds in datasets:
+        if not manifest_path(cfg, ds).is_file():
+            raise FileNotFoundError(f"dataset '{ds}': no manifest at {manifest_path(cfg, ds)}; prepare it with "
+                                    f"`codecbench data prepare {ds} --root ... --out {manifest_path(cfg, ds)}`")
+    logger.info("sweep: %d tasks (%s engine)", len(tasks), engine)
+    bar = tqdm(total=len(tasks), desc="sweep", unit="task", disable=not progress)
+    if engine == "local":
+        results = []
+        for t in tasks:
+            bar.set_postfix_str(t.name)
+            results.append(run_task(t, cfg))
+            bar.update(1)
+    elif engine == "ray":
+        results = _run_ray(tasks, cfg, address=address, cpus=cpus_per_task, gpus=gpus_per_task,
+                           max_retries=max_retries, bar=bar)
+    else:
+        raise UnknownNameError(f"unknown engine '{engine}'; known: local, ray")
+    bar.close()
+    if "acoustic" in stages:
+        for codec in codecs:
+            for ds in datasets:
+                merge_acoustic(cfg, codec, ds, n_shards)
+    n_ok = sum(r.ok for r in results)
+    logger.info("sweep: %d of %d tasks finished, %d failed", n_ok, len(results), len(results) - n_ok)
+    return results
+
+
+def _run_ray(tasks: list[SweepTask], cfg: SweepConfig, *, address: str | None, cpus: float, gpus: float,
+             max_retries: int, bar: Any) -> list[TaskResult]:
+    from .errors import require
+
+    ray = require("ray", "'codecbench[ray]' (or: make ray)", purpose="sweeps with --engine ray")
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
+                 configure_logging=False)
+    remote = ray.remote(run_task)
+    refs: dict[SweepTask, Any] = {}
+    for t in tasks:
+        ups = [refs[u] for u in _upstream_of(t, tasks) if u in refs]
+        refs[t] = remote.options(num_cpus=cpus, num_gpus=gpus, max_retries=max_retries,
+                                 name=t.name).remote(t, cfg, *ups)
+    by_ref = {ref: t for t, ref in refs.items()}
+    done: dict[SweepTask, TaskResult] = {}
+    pending = list(refs.values())
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        t = by_ref[ready[0]]
+        try:
+            done[t] = ray.get(ready[0])
+        except Exception as exc:  # retries exhausted (worker kept dying) or Ray itself failed
+            done[t] = TaskResult(t, False, 0.0, f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        bar.set_postfix_str(t.name)
+        bar.update(1)
+    if started_here:
+        ray.shutdown()
+    return [done[t] for t in tasks]
+
+
+def describe_results(results: Sequence[TaskResult]) -> str:
+    """The end-of-sweep summary: what finished, what failed and why."""
+    lines = [f"{sum(r.ok for r in results)} of {len(results)} tasks finished"]
+    for r in results:
+        state = "ok    " if r.ok else "FAILED"
+        info = ", ".join(f"{k} {v}" for k, v in r.counts.items()) if r.ok else r.detail
+        lines.append(f"  {state} {r.task.name} ({r.seconds:.1f} s) {info}")
+    return "\n".join(lines)
