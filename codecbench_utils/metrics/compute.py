@@ -1,0 +1,500 @@
+"""The acoustic-metrics driver: pairs of files in, one row per item out.
+
+Pairs come from two folders matched by relative path, or from a manifest plus a
+resynthesis folder (``<dir>/<id>.flac``, whose ``index.jsonl`` marks the items that
+failed resynthesis). Each file is read and resampled once per profile
+(:func:`~codecbench_utils.metrics.profiles.prepare_pair`); items stream through in
+batches, so memory is bounded by the batch and the pool queue, not the corpus.
+
+Per batch: PESQ, ViSQOL and SDR go to a pool of worker processes first, then the
+batched torch kernels (mel, MSE, SC, SI-SDR, STOI) and the speaker model run in
+this process while the workers are busy. A failure of one metric on one item is
+a NaN plus a ``status`` entry naming the metric and the reason; it never stops
+the run, never becomes a number, never shifts a row.
+
+Rows are written atomically to ``.csv`` or ``.parquet`` (and checkpointed while
+running), and a rerun skips the items already there under the same profile, metric
+set, speaker model and file fingerprints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import PathLike, load_audio
+from ..errors import InvalidAudioError, ManifestError, UnknownNameError
+from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "ROW_COLUMNS",
+    "PairSource",
+    "compute_metrics",
+    "find_pairs",
+    "metric_versions",
+    "read_results",
+    "write_results",
+    "parse_metrics",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Files considered audio when matching folders.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
+#: Leading columns of every result table (then provenance columns).
+ROW_COLUMNS: tuple[str, ...] = ("item", *METRICS, "status")
+_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "key", "metric_versions")
+#: Seconds between checkpoint writes of a running job.
+CHECKPOINT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class PairSource:
+    """One item to score: where its reference and estimate live, and any status known up front."""
+
+    item: str
+    ref_path: Path
+    est_path: Path | None
+    dataset: str | None = None
+    category: str | None = None
+    pre_status: str | None = None  # e.g. "resynthesis failed: ..." -> every metric NaN
+
+
+def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Normalise a metric selection (``"a,b"``, a list, or ``None`` for all) in table order."""
+    if metrics is None:
+        return METRICS
+    names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    unknown = sorted(set(names) - set(METRICS))
+    if unknown:
+        raise UnknownNameError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+    return tuple(m for m in METRICS if m in names)
+
+
+def _audio_files(root: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."):
+            out.setdefault(p.relative_to(root).with_suffix("").as_posix(), p)
+    return out
+
+
+def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None) -> list[PairSource]:
+    """Match references and estimates.
+
+    Without ``manifest``: every audio file under ``ref`` is an item (id = relative
+    path without extension) and its estimate is the file with the same relative
+    path (any audio extension) under ``est``. With ``manifest``: items and
+    reference paths come from the manifest, estimates are ``<est>/<id>.flac``, and
+    ``<est>/index.jsonl`` (if present) marks items whose resynthesis failed.
+    An item without an estimate file is kept, with a status.
+    """
+    est = Path(est)
+    if manifest is not None:
+        from ..data.manifest import read_manifest, resolve_path
+
+        manifest = Path(manifest)
+        items = read_manifest(manifest)
+        index: dict[str, Any] = {}
+        if (est / "index.jsonl").is_file():
+            from ..codecs.resynth import read_index
+
+            index = read_index(est)
+        out = []
+        for it in items:
+            rec = index.get(it.id)
+            pre = None
+            if rec is not None and rec.status != "ok":
+                pre = f"resynthesis failed: {rec.reason or 'no reason recorded'}"
+            out.append(PairSource(it.id, resolve_path(it, manifest.parent), est / f"{it.id}.flac",
+                                  it.dataset, it.category, pre))
+        return out
+    ref = Path(ref)
+    if not ref.is_dir():
+        raise ManifestError(f"reference folder not found: '{ref}' (pass --manifest to read items from a manifest)")
+    refs = _audio_files(ref)
+    ests = _audio_files(est) if est.is_dir() else {}
+    return [PairSource(item, path, ests.get(item)) for item, path in refs.items()]
+
+
+def metric_versions(metrics: Sequence[str]) -> str:
+    """JSON of the package versions behind the selected metrics (recorded in every row)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pkgs = {"codecbench", "numpy", "torch"}
+    need = {"pesq_nb": {"pesq"}, "pesq_wb": {"pesq"}, "stoi": {"pystoi"}, "sdr": {"mir_eval"},
+            "sc": {"librosa"}, "mel_loss": {"librosa"}, "visqol": {"visqol-python"},
+            "sim": {"resemblyzer", "transformers"}}
+    for m in metrics:
+        pkgs |= need.get(m, set())
+    out: dict[str, str] = {}
+    for p in sorted(pkgs):
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = "missing"
+    import importlib
+
+    modules = {m: m for m in metrics if m not in ("pesq_nb", "pesq_wb")}
+    if "pesq_nb" in metrics or "pesq_wb" in metrics:
+        modules["pesq"] = "pesq"
+    for m in ("resample", *modules.values()):
+        try:
+            mod = importlib.import_module(f"codecbench_utils.metrics.{m}")
+        except ImportError:
+            continue
+        for name in dir(mod):
+            if name.endswith("_VERSION") and isinstance(getattr(mod, name), str):
+                out[name.lower()] = getattr(mod, name)
+    return json.dumps(out, sort_keys=True)
+
+
+def _fingerprint(path: Path | None) -> str:
+    if path is None or not path.is_file():
+        return "none"
+    st = path.stat()
+    return f"{st.st_size}-{st.st_mtime_ns}"
+
+
+def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str) -> str:
+    payload = "|".join([profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
+                        _fingerprint(src.ref_path), _fingerprint(src.est_path), src.pre_status or ""])
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- I/O
+def write_results(df: Any, path: PathLike) -> Path:
+    """Write a result table atomically (``.csv`` or ``.parquet``, by extension)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InvalidAudioError(f"results file must end in .csv or .parquet, got '{path}'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_results(path: PathLike) -> Any:
+    """Read a result table written by :func:`write_results` (``item`` stays a string)."""
+    import pandas as pd
+
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        text = ("item", "status", "key", "dataset", "category", "sim_model", "profile", "metric_versions")
+        head = pd.read_csv(path, nrows=0).columns
+        # an item may be called "nan" or "NA": only numeric columns get NaN parsing
+        na = {c: ["", "nan", "NaN"] if c not in text else [""] for c in head}
+        return pd.read_csv(path, dtype={c: str for c in text if c in head}, keep_default_na=False, na_values=na)
+    return pd.read_parquet(path)
+
+
+# ---------------------------------------------------------------- per-item state
+class _Row:
+    """Values and failure reasons of one item while its metrics come in."""
+
+    __slots__ = ("src", "values", "errors", "pending", "delay", "key")
+
+    def __init__(self, src: PairSource, key: str) -> None:
+        self.src = src
+        self.values: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
+        self.pending = 0
+        self.delay: int | None = None
+        self.key = key
+
+    def fail_all(self, metrics: Sequence[str], reason: str) -> None:
+        for m in metrics:
+            self.errors[m] = reason
+
+    def set(self, metric: str, value: Any) -> None:
+        if isinstance(value, BaseException):
+            self.errors[metric] = _reason(value)
+            return
+        v = float(value)
+        if not np.isfinite(v):
+            self.errors[metric] = f"{metric} returned {v}"
+        else:
+            self.values[metric] = v
+
+    def to_dict(self, metrics: Sequence[str], meta: dict[str, Any]) -> dict[str, Any]:
+        d: dict[str, Any] = {"item": self.src.item}
+        for m in METRICS:
+            d[m] = self.values.get(m, np.nan) if m in metrics else np.nan
+        failed = [m for m in metrics if m in self.errors]
+        if not failed:
+            d["status"] = "ok"
+        elif len(failed) == len(metrics) and len({self.errors[m] for m in failed}) == 1:
+            d["status"] = f"all: {self.errors[failed[0]]}"
+        else:
+            d["status"] = "; ".join(f"{m}: {self.errors[m]}" for m in failed)
+        d.update(dataset=self.src.dataset, category=self.src.category, delay_samples=self.delay,
+                 key=self.key, **meta)
+        return d
+
+
+def _reason(exc: BaseException) -> str:
+    msg = str(exc) or type(exc).__name__
+    metric = getattr(exc, "metric", None)
+    if metric and msg.startswith(f"{metric}: "):
+        msg = msg[len(metric) + 2:]
+    return msg.replace("\n", " ")
+
+
+def _load_pair(src: PairSource, profile: str, metrics: Sequence[str]) -> PreparedPair:
+    if src.pre_status:
+        raise InvalidAudioError(src.pre_status)
+    if src.est_path is None or not src.est_path.is_file():
+        raise InvalidAudioError(f"no estimate file for item '{src.item}'"
+                                + (f" (expected '{src.est_path}')" if src.est_path else ""))
+    ref, ref_sr = load_audio(src.ref_path)
+    est, est_sr = load_audio(src.est_path)
+    return prepare_pair(ref, ref_sr, est, est_sr, profile=profile, metrics=metrics, category=src.category)
+
+
+# ---------------------------------------------------------------- driver
+def compute_metrics(
+    ref: PathLike | None,
+    est: PathLike,
+    *,
+    profile: str,
+    metrics: str | Sequence[str] | None = None,
+    out: PathLike | None = None,
+    workers: int | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    sim_model: Any = "resemblyzer",
+    manifest: PathLike | None = None,
+    batch_size: int = 16,
+    limit: int | None = None,
+    resume: bool = True,
+) -> Any:
+    """Score every (reference, estimate) pair with the metrics of a profile.
+
+    Parameters
+    ----------
+    ref : path or None
+        Folder of reference audio (ignored when ``manifest`` is given).
+    est : path
+        Folder of estimates: same relative paths as ``ref``, or ``<id>.flac`` per
+        manifest item (a resynthesis folder).
+    profile : {"paper", "standard"}
+        See :mod:`codecbench_utils.metrics.profiles`.
+    metrics : str or list of str, optional
+        Subset of ``mel_loss, mse, pesq_nb, pesq_wb, sc, sdr, si_sdr, sim, stoi, visqol``
+        (comma-separated string or list); all by default.
+    out : path, optional
+        ``.csv`` or ``.parquet`` to write (atomically, checkpointed every 30 s).
+    workers : int, optional
+        Worker processes for PESQ/ViSQOL/SDR (default: CPU count; 0 = in this process).
+    device : str
+        Torch device of the batched kernels and the speaker model.
+    sim_model : str or SpeakerEncoder
+        ``"resemblyzer"`` (default) or ``"wavlm_ecapa:<checkpoint>"`` (the paper's model).
+    manifest : path, optional
+        Items, categories and reference paths from a manifest.
+    batch_size : int
+        Items per batch (bounds memory).
+    limit : int, optional
+        Only the first ``limit`` items.
+    resume : bool
+        Skip items already in ``out`` with the same key (profile, metrics, SIM
+        model, file sizes and mtimes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item: ``item``, the ten metric columns (NaN where not computed
+        or failed), ``status`` (``ok`` or ``metric: reason; ...``), then ``dataset,
+        category, profile, sim_model, delay_samples, key, metric_versions``.
+        ``df.attrs["seconds"]`` holds the time spent per metric (worker time for
+        pooled metrics).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .pool import MetricPool
+
+    prof = get_profile(profile)
+    metrics = parse_metrics(metrics)
+    specs = metric_specs(prof)
+    sources = find_pairs(ref if ref is not None else est, est, manifest=manifest)
+    if limit:
+        sources = sources[:limit]
+    sim_spec = sim_model if isinstance(sim_model, str) else getattr(sim_model, "name", "custom")
+    keys = {s.item: _item_key(s, prof.name, metrics, sim_spec) for s in sources}
+
+    previous = None
+    done_items: set[str] = set()
+    if out is not None and resume and Path(out).is_file():
+        previous = read_results(out)
+        if "key" in previous.columns:
+            keep = previous["item"].map(keys) == previous["key"]
+            previous = previous[keep]
+            done_items = set(previous["item"])
+    todo = [s for s in sources if s.item not in done_items]
+    logger.info("metrics (%s): %d items, %d already done, %d to score -> %s", prof.name, len(sources),
+                len(done_items), len(todo), out)
+
+    model = None
+    if "sim" in metrics and todo:
+        from .sim import load_sim_model
+
+        model = load_sim_model(sim_model, device=device)
+        if prof.name == "paper" and not model.name.startswith("wavlm_ecapa"):
+            logger.warning("SIM with %s is not comparable with the paper's numbers (WavLM-Large+ECAPA-TDNN); "
+                           "pass sim_model='wavlm_ecapa:<wavlm_large_finetune.pth>'", model.name)
+    meta = {"profile": prof.name, "sim_model": model.name if model is not None else
+            (sim_spec if "sim" in metrics else None), "metric_versions": metric_versions(metrics)}
+
+    pool_metrics = [m for m in metrics if specs[m].kind == "pool"]
+    batch_metrics = [m for m in metrics if specs[m].kind == "batched"]
+    seconds = dict.fromkeys(metrics, 0.0)
+    seconds["load"] = 0.0
+    if workers is None:
+        workers = os.cpu_count() or 1
+    rows: dict[str, _Row] = {}
+    finished: list[dict[str, Any]] = []
+    last_write = time.monotonic()
+
+    def finish(row: _Row) -> None:
+        finished.append(row.to_dict(metrics, meta))
+        rows.pop(row.src.item, None)
+        bar.update()
+
+    def drain(results: list) -> None:
+        for (item, metric), value, secs in results:
+            row = rows[item]
+            row.set(metric, value)
+            seconds[metric] += secs
+            row.pending -= 1
+            if row.pending == 0:
+                finish(row)
+
+    def checkpoint(final: bool = False) -> Any:
+        frames = [pd.DataFrame(finished)] if finished else []
+        if previous is not None and len(previous):
+            frames.insert(0, previous)
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ROW_COLUMNS, *_PROVENANCE])
+        order = {s.item: i for i, s in enumerate(sources)}
+        df = df.sort_values("item", key=lambda c: c.map(order).fillna(len(order))).reset_index(drop=True)
+        df = df[[*ROW_COLUMNS, *_PROVENANCE]] if len(df) else df
+        if out is not None and (final or len(df)):
+            write_results(df, out)
+        return df
+
+    chunk = max(1, min(4, batch_size // max(workers, 1)))
+    inflight = max(4 * max(workers, 1), (2 * batch_size * max(len(pool_metrics), 1)) // chunk)
+    with MetricPool(workers if pool_metrics else 0, chunksize=chunk, max_inflight=inflight) as pool, \
+            tqdm(total=len(todo), desc=f"metrics {prof.name}", unit="item", disable=not progress) as bar:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            pairs: dict[str, PreparedPair] = {}
+            t0 = time.perf_counter()
+            for src in batch:
+                row = rows[src.item] = _Row(src, keys[src.item])
+                try:
+                    pair = _load_pair(src, prof.name, metrics)
+                except Exception as exc:  # per-item boundary: unreadable/missing/NaN audio
+                    row.fail_all(metrics, _reason(exc))
+                    continue
+                row.delay = pair.delay_samples
+                pairs[src.item] = pair
+            seconds["load"] += time.perf_counter() - t0
+
+            # 1) per-item metrics to the workers
+            tasks = []
+            for item, pair in pairs.items():
+                for m in pool_metrics:
+                    spec = specs[m]
+                    if m == "pesq_nb":
+                        r, e, sr = pair.pesq_nb
+                        kw: dict[str, Any] = {}
+                    elif m == "visqol":
+                        r, e, sr, mode = pair.visqol
+                        kw = {"mode": mode}
+                    else:
+                        r, e, sr, kw = pair.ref, pair.est, pair.sr, dict(spec.kwargs)
+                    tasks.append(((item, m), spec.function(), r, e, sr, kw))
+                    rows[item].pending += 1
+            pool.submit(tasks)
+
+            # 2) batched kernels and the speaker model here, while the workers run
+            items = list(pairs)
+            for m in batch_metrics:
+                t0 = time.perf_counter()
+                _run_batched(specs[m], [pairs[i] for i in items], items, rows, device)
+                seconds[m] += time.perf_counter() - t0
+            if model is not None:
+                from .sim import sim as sim_fn
+
+                t0 = time.perf_counter()
+                for i in items:
+                    r, e, sr = pairs[i].sim
+                    try:
+                        rows[i].set("sim", sim_fn(r, e, sr, model=model))
+                    except Exception as exc:  # per-item boundary
+                        rows[i].set("sim", exc)
+                seconds["sim"] += time.perf_counter() - t0
+            del pairs
+            for src in batch:
+                row = rows.get(src.item)
+                if row is not None and row.pending == 0:
+                    finish(row)
+            drain(pool.collect())
+            if out is not None and time.monotonic() - last_write > CHECKPOINT_SECONDS:
+                checkpoint()
+                last_write = time.monotonic()
+        drain(pool.collect(wait=True))
+
+    df = checkpoint(final=True)
+    df.attrs["seconds"] = seconds
+    n_failed = int((df["status"] != "ok").sum()) if len(df) else 0
+    logger.info("metrics (%s): %d rows (%d newly scored, %d skipped), %d with a failed metric", prof.name,
+                len(df), len(todo), len(done_items), n_failed)
+    return df
+
+
+def _run_batched(spec: Any, pairs: list[PreparedPair], items: list[str], rows: dict[str, _Row],
+                 device: str) -> None:
+    """One batched kernel call; if it raises (one bad item), fall back to the per-item function."""
+    if not pairs:
+        return
+    kw = dict(spec.kwargs)
+    refs = [p.ref for p in pairs]
+    ests = [p.est for p in pairs]
+    try:
+        values = np.asarray(spec.batched_function()(refs, ests, pairs[0].sr, device=device, **kw), dtype=float)
+        if values.shape != (len(pairs),):
+            raise InvalidAudioError(f"{spec.column}: batched kernel returned shape {values.shape}")
+    except Exception as exc:
+        logger.debug("%s: batched kernel failed (%s); scoring item by item", spec.column, exc)
+        fn = spec.function()
+        for item, p in zip(items, pairs, strict=True):
+            try:
+                rows[item].set(spec.column, fn(p.ref, p.est, p.sr, **kw))
+            except Exception as item_exc:  # per-item boundary
+                rows[item].set(spec.column, item_exc)
+        return
+    for item, v in zip(items, values, strict=True):
+        rows[item].set(spec.column, v)

@@ -1,0 +1,103 @@
+"""Result tables: aggregation of per-item metric rows.
+
+A failed metric is NaN in its row (with the reason in ``status``); aggregation
+never fills it. It reports, per group and metric, the mean and standard deviation
+over the items that have a value, a seeded 95 % bootstrap confidence interval of
+the mean, the number of items scored and the number that failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["aggregate", "bootstrap_ci", "METRIC_COLUMNS"]
+
+#: Metric columns of an acoustic result table (see ``metrics.profiles.METRICS``).
+METRIC_COLUMNS: tuple[str, ...] = ("mel_loss", "mse", "pesq_nb", "pesq_wb", "sc", "sdr", "si_sdr", "sim", "stoi",
+                                   "visqol")
+
+
+def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the mean (seeded, so reruns agree).
+
+    Returns ``(nan, nan)`` for an empty sample and ``(x, x)`` for a single value.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return float("nan"), float("nan")
+    if x.size == 1:
+        return float(x[0]), float(x[0])
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    for start in range(0, n_boot, 256):  # blocks keep the index matrix small for big groups
+        stop = min(start + 256, n_boot)
+        idx = rng.integers(0, x.size, size=(stop - start, x.size))
+        means[start:stop] = x[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(means, [alpha, 1 - alpha])
+    return float(lo), float(hi)
+
+
+def aggregate(
+    df: Any,
+    by: Sequence[str] = ("dataset", "category"),
+    *,
+    metrics: Sequence[str] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Any:
+    """Summarise per-item rows per group.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows from :func:`~codecbench_utils.metrics.compute.compute_metrics`.
+    by : sequence of str
+        Grouping columns; those absent from ``df`` (or all null) are ignored, and
+        with none left the whole table is one group.
+    metrics : sequence of str, optional
+        Metric columns (default: every metric column present).
+    n_boot, seed : int
+        Bootstrap resamples and seed of the confidence interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and metric: the group columns, ``metric, mean, std, ci_low,
+        ci_high, n, n_failed`` (``n`` items with a value, ``n_failed`` items whose
+        value is missing), plus ``valid`` (standard profile: whether the metric is
+        meaningful for the group's category).
+    """
+    import pandas as pd
+
+    metrics = [m for m in (metrics or METRIC_COLUMNS) if m in df.columns]
+    keys = [c for c in by if c in df.columns and df[c].notna().any()]
+    groups = df.groupby(keys, dropna=False, sort=True) if keys else [((), df)]
+    profile = df["profile"].dropna().iloc[0] if "profile" in df.columns and df["profile"].notna().any() else None
+    out = []
+    for gkey, g in groups:
+        gkey = gkey if isinstance(gkey, tuple) else (gkey,)
+        for m in metrics:
+            if m in df.columns and not df[m].notna().any() and "status" in df.columns:
+                # a metric nobody asked for is all-NaN with no reason in status: skip it
+                if not g["status"].astype(str).str.contains(f"{m}:|all:", regex=True).any():
+                    continue
+            x = pd.to_numeric(g[m], errors="coerce").to_numpy(dtype=np.float64)
+            ok = x[np.isfinite(x)]
+            lo, hi = bootstrap_ci(ok, n_boot=n_boot, seed=seed)
+            row = dict(zip(keys, gkey, strict=False))
+            row.update(metric=m, mean=float(ok.mean()) if ok.size else np.nan,
+                       std=float(ok.std(ddof=1)) if ok.size > 1 else np.nan,
+                       ci_low=lo, ci_high=hi, n=int(ok.size), n_failed=int(x.size - ok.size))
+            if profile is not None:
+                from .metrics.profiles import metric_is_valid
+
+                cat = row.get("category")
+                row["valid"] = metric_is_valid(m, cat if isinstance(cat, str) else None, profile)
+            out.append(row)
+    return pd.DataFrame(out)

@@ -1,0 +1,114 @@
+"""The metrics driver on a tiny generated folder pair, broken items included."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from codecbench_utils.data.manifest import ManifestItem, write_manifest
+from codecbench_utils.metrics.compute import compute_metrics, read_results
+from codecbench_utils.metrics.pesq import pesq_nb, pesq_wb
+from codecbench_utils.metrics.profiles import prepare_pair
+
+from . import _stubs
+
+FAST = "mel_loss,mse,pesq_nb,pesq_wb,sc,sdr,si_sdr,stoi"
+
+
+@pytest.fixture
+def dirs(tmp_path, signal, rng, monkeypatch):
+    _stubs.install(monkeypatch)
+    ref, est = tmp_path / "ref", tmp_path / "est"
+    (ref / "spk").mkdir(parents=True)
+    est.joinpath("spk").mkdir(parents=True)
+    for i in range(3):  # good items, one nested, one at 24 kHz
+        sr = 24000 if i == 2 else 16000
+        x = signal(rng, sr, 1.2)
+        name = f"spk/good{i}" if i == 1 else f"good{i}"
+        sf.write(ref / f"{name}.wav", x, sr, subtype="FLOAT")
+        sf.write(est / f"{name}.flac", x + 0.01 * rng.standard_normal(x.size).astype(np.float32), sr)
+    x = signal(rng, 16000, 1.0)
+    sf.write(ref / "silent.wav", np.zeros(16000, np.float32), 16000)
+    sf.write(est / "silent.wav", x, 16000)
+    sf.write(ref / "short.wav", x[:1000], 16000)
+    sf.write(est / "short.wav", x[:1000], 16000)
+    bad = x.copy()
+    bad[100] = np.nan
+    sf.write(ref / "nan.wav", x, 16000, subtype="FLOAT")
+    sf.write(est / "nan.wav", bad, 16000, subtype="FLOAT")
+    sf.write(ref / "noest.wav", x, 16000)
+    return ref, est
+
+
+def test_rows_values_and_failures(dirs, tmp_path):
+    ref, est = dirs
+    out = tmp_path / "m.csv"
+    df = compute_metrics(ref, est, profile="paper", metrics=FAST, out=out, workers=0, progress=False)
+    assert list(df["item"]) == ["good0", "good2", "nan", "noest", "short", "silent", "spk/good1"]
+    rows = df.set_index("item")
+    for item in ("good0", "good2", "spk/good1"):
+        assert rows.loc[item, "status"] == "ok"
+        assert np.isfinite(rows.loc[item, FAST.split(",")].astype(float)).all()
+    assert np.isnan(rows.loc["good0", "sim"]) and np.isnan(rows.loc["good0", "visqol"])  # not asked for
+    # PESQ of a row equals PESQ of the pair prepared by the profile (no shift, exact)
+    r, _ = sf.read(ref / "good2.wav", dtype="float32")
+    e, _ = sf.read(est / "good2.flac", dtype="float32")
+    p = prepare_pair(r, 24000, e, 24000, profile="paper", metrics=("pesq_nb",))
+    assert rows.loc["good2", "pesq_wb"] == float(pesq_wb(p.ref, p.est, 16000))
+    assert rows.loc["good2", "pesq_nb"] == float(pesq_nb(*p.pesq_nb))
+    # failures: NaN + a reason naming the metric, never a number
+    assert np.isnan(rows.loc["nan", FAST.split(",")].astype(float)).all()
+    assert rows.loc["nan", "status"].startswith("all:") and "NaN" in rows.loc["nan", "status"]
+    assert "no estimate file" in rows.loc["noest", "status"]
+    assert np.isnan(rows.loc["short", "pesq_wb"]) and "pesq_wb: " in rows.loc["short", "status"]
+    assert np.isnan(rows.loc["silent", "pesq_nb"]) and "pesq_nb: ref is silent" in rows.loc["silent", "status"]
+    assert rows.loc["good0", "profile"] == "paper"
+    assert "pesq" in json.loads(rows.loc["good0", "metric_versions"])
+    # csv round trip
+    back = read_results(out)
+    assert list(back["item"]) == list(df["item"]) and list(back["status"]) == list(df["status"])
+    np.testing.assert_allclose(back["pesq_wb"].to_numpy(float), df["pesq_wb"].to_numpy(float), equal_nan=True)
+
+
+def test_pool_equals_serial_and_resume(dirs, tmp_path):
+    ref, est = dirs
+    serial = compute_metrics(ref, est, profile="standard", metrics="pesq_nb,pesq_wb,mse", workers=0,
+                             progress=False)
+    out = tmp_path / "m.parquet"
+    pooled = compute_metrics(ref, est, profile="standard", metrics="pesq_nb,pesq_wb,mse", workers=2,
+                             progress=False, out=out)
+    cols = ["pesq_nb", "pesq_wb", "mse"]
+    np.testing.assert_array_equal(serial[cols].to_numpy(float), pooled[cols].to_numpy(float))
+    assert list(serial["status"]) == list(pooled["status"])
+    back = read_results(out)  # parquet round trip
+    np.testing.assert_array_equal(back[cols].to_numpy(float), pooled[cols].to_numpy(float))
+    again = compute_metrics(ref, est, profile="standard", metrics="pesq_nb,pesq_wb,mse", workers=0,
+                            progress=False, out=out)
+    assert again.attrs["seconds"]["pesq_wb"] == 0.0  # everything skipped
+    np.testing.assert_array_equal(again[cols].to_numpy(float), pooled[cols].to_numpy(float))
+
+
+def test_manifest_and_resynthesis_index(tmp_path, signal, rng, monkeypatch):
+    _stubs.install(monkeypatch)
+    sr = 16000
+    items = []
+    (tmp_path / "est").mkdir()
+    for i in range(2):
+        x = signal(rng, sr, 1.0)
+        sf.write(tmp_path / f"a{i}.wav", x, sr)
+        items.append(ManifestItem(id=f"a{i}", dataset="toy", category="speech", path=f"a{i}.wav", duration=1.0,
+                                  sample_rate=sr))
+    sf.write(tmp_path / "est" / "a0.flac", x, sr)
+    write_manifest(items, tmp_path / "m.jsonl")
+    (tmp_path / "est" / "index.jsonl").write_text(
+        json.dumps({"id": "a0", "status": "ok"}) + "\n" + json.dumps({"id": "a1", "status": "failed",
+                                                                       "reason": "codec crashed"}) + "\n")
+    df = compute_metrics(None, tmp_path / "est", manifest=tmp_path / "m.jsonl", profile="standard",
+                         metrics=["mse", "visqol"], workers=0, progress=False)
+    rows = df.set_index("item")
+    assert rows.loc["a0", "dataset"] == "toy" and rows.loc["a0", "category"] == "speech"
+    assert "resynthesis failed: codec crashed" in rows.loc["a1", "status"]
+    assert np.isfinite(rows.loc["a0", "visqol"])  # speech mode at 16 kHz for a speech item

@@ -1,0 +1,70 @@
+"""Profiles prepare pairs the way the paper's reference code / our standard does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from codecbench_utils.audio import resample as soxr_resample
+from codecbench_utils.errors import UnknownNameError
+from codecbench_utils.metrics import profiles
+from codecbench_utils.metrics.resample import resample_torchaudio
+
+EXACT = dict(rtol=0, atol=0)
+
+
+def test_paper_pair_resamples_like_reference_and_truncates(signal, rng):
+    ref = signal(rng, 24000, 1.0)
+    est = signal(rng, 24000, 1.1)
+    p = profiles.prepare_pair(ref, 24000, est, 24000, profile="paper", metrics=profiles.METRICS)
+    r16 = resample_torchaudio(ref.astype(np.float32), 24000, 16000)
+    e16 = resample_torchaudio(est.astype(np.float32), 24000, 16000)
+    n = min(r16.size, e16.size)
+    np.testing.assert_allclose(p.ref, r16[:n], **EXACT)
+    np.testing.assert_allclose(p.est, e16[:n], **EXACT)
+    assert p.ref.dtype == np.float32 and p.sr == 16000 and p.delay_samples == 0
+    assert p.pesq_nb[2] == 16000  # the reference runs PESQ-NB at fs=16000
+    vr, ve, vsr, mode = p.visqol
+    assert (vsr, mode) == (48000, "audio") and vr.size == ve.size >= 48000
+    sr_, se_, _ = p.sim  # SIM sees the whole files, not the truncated pair
+    assert se_.size == e16.size and sr_.size == r16.size
+
+
+def test_paper_keeps_float64_at_16k_and_pads_visqol(signal, rng):
+    x = signal(rng, 16000, 0.6).astype(np.float64)
+    p = profiles.prepare_pair(x, 16000, x[:-100], 16000, profile="paper", metrics=("mse", "visqol"))
+    assert p.ref.dtype == np.float64 and p.ref.size == x.size - 100
+    assert p.visqol[0].size == 48000  # padded to 1 s at 48 kHz, as the reference does
+    assert p.pesq_nb is None and p.sim is None
+
+
+def test_standard_compensates_delay(signal, rng):
+    x = signal(rng, 16000, 1.0)
+    delay = 37
+    est = np.concatenate([np.zeros(delay, np.float32), x])[: x.size]
+    p = profiles.prepare_pair(x, 16000, est, 16000, profile="standard", metrics=("mse", "pesq_nb"),
+                              category="speech")
+    assert p.delay_samples == delay
+    np.testing.assert_allclose(p.est, p.ref[: p.est.size], atol=1e-6)
+    nb_r, nb_e, nb_sr = p.pesq_nb
+    assert nb_sr == 8000 and nb_r.size == nb_e.size
+    np.testing.assert_allclose(nb_r, soxr_resample(p.ref.astype(np.float32), 16000, 8000), rtol=1e-6, atol=1e-6)
+
+
+def test_standard_visqol_mode_follows_category(signal, rng):
+    x = signal(rng, 16000, 1.0)
+    speech = profiles.prepare_pair(x, 16000, x, 16000, profile="standard", metrics=("visqol",), category="speech")
+    music = profiles.prepare_pair(x, 16000, x, 16000, profile="standard", metrics=("visqol",), category="music")
+    assert speech.visqol[2:] == (16000, "speech") and music.visqol[2:] == (48000, "audio")
+
+
+def test_specs_and_validity():
+    paper, std = profiles.metric_specs("paper"), profiles.metric_specs("standard")
+    assert set(paper) == set(profiles.METRICS)
+    assert paper["si_sdr"].fn == "si_sdr_paper" and std["si_sdr"].fn == "si_sdr"
+    assert {m for m, s in paper.items() if s.kind == "pool"} == {"pesq_nb", "pesq_wb", "sdr", "visqol"}
+    assert not profiles.metric_is_valid("pesq_wb", "music", "standard")
+    assert profiles.metric_is_valid("pesq_wb", "music", "paper")
+    assert "speech only" in profiles.validity_note("stoi")
+    with pytest.raises(UnknownNameError, match="paper"):
+        profiles.get_profile("nope")
