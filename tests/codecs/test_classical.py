@@ -304,3 +304,22 @@ def test_parametric_codecs_keep_the_level(codec_id, rng):
     y = codec.resynthesize(x).wav
     ratio = float(np.sqrt(np.mean(y.astype(np.float64) ** 2) / np.mean(x.astype(np.float64) ** 2)))
     assert 0.3 < ratio < 3.0
+
+
+@pytest.mark.parametrize("codec_id", ["aac_32k", "codec2_3200"])
+def test_resynthesis_driver_writes_aligned_files(codec_id, tmp_path, rng, signal):
+    """Through the driver: 16 kHz input is resampled to the codec's rate and comes back as long."""
+    import soundfile as sf
+
+    from codecbench_utils.codecs.resynth import read_index, resynthesize
+    from codecbench_utils.data.manifest import ManifestItem
+
+    x = signal(rng, 16000, seconds=0.7)
+    sf.write(tmp_path / "a.wav", x, 16000, subtype="PCM_16")
+    item = ManifestItem(id="a", dataset="t", category="speech", path="a.wav", duration=0.7, sample_rate=16000)
+    summary = resynthesize(codec_id, [item], tmp_path / "out", manifest_dir=tmp_path, progress=False)
+    assert summary.n_done == 1 and summary.n_failed == 0
+    y, sr = sf.read(tmp_path / "out" / "a.flac")
+    assert sr == get_spec(codec_id).sample_rate and y.shape[0] == round(0.7 * sr)
+    rec = read_index(tmp_path / "out")["a"]
+    assert rec.status == "ok" and rec.bitrate_kbps == pytest.approx(get_spec(codec_id).kbps, rel=0.35)
