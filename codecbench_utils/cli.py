@@ -114,6 +114,38 @@ def _cmd_resynth(args: argparse.Namespace) -> int:
     return 0 if summary.n_failed == 0 else 1
 
 
+# ---------------------------------------------------------------- metrics
+def _add_metrics(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("metrics", help="acoustic metrics of estimates against references")
+    p.add_argument("--ref", default=None, help="folder of reference audio (or use --manifest)")
+    p.add_argument("--est", required=True, help="folder of estimates (same relative paths, or <id>.flac)")
+    p.add_argument("--profile", required=True, choices=["paper", "standard"])
+    p.add_argument("--out", required=True, help="results .csv or .parquet")
+    p.add_argument("--metrics", default=None, help="comma-separated subset (default: all ten)")
+    p.add_argument("--manifest", default=None, help="manifest JSONL: items, categories, reference paths")
+    p.add_argument("--workers", type=int, default=None, help="worker processes for PESQ/ViSQOL/SDR")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--sim-model", default="resemblyzer", help="resemblyzer or wavlm_ecapa:<checkpoint>")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_metrics)
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics.compute import compute_metrics
+
+    if args.ref is None and args.manifest is None:
+        raise SystemExit("codecbench metrics: pass --ref DIR or --manifest M.jsonl")
+    df = compute_metrics(args.ref, args.est, profile=args.profile, metrics=args.metrics, out=args.out,
+                         workers=args.workers, device=args.device, progress=not args.no_progress,
+                         sim_model=args.sim_model, manifest=args.manifest, batch_size=args.batch_size,
+                         limit=args.limit)
+    n_bad = int((df["status"] != "ok").sum()) if len(df) else 0
+    print(f"{len(df)} items ({n_bad} with a failed metric) -> {args.out}")
+    return 0
+
+
 # ---------------------------------------------------------------- run / figures
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, dict[str, object]]:
     """``stage.name=value`` pairs -> {stage: {name: value}}; values parsed as YAML scalars."""
@@ -207,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_data, _add_codecs, _add_resynth, _add_run, _add_sweep):
+    for add in (_add_data, _add_codecs, _add_resynth, _add_metrics, _add_run, _add_sweep):
         add(sub)
     return parser
 

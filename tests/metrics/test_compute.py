@@ -112,3 +112,15 @@ def test_manifest_and_resynthesis_index(tmp_path, signal, rng, monkeypatch):
     assert rows.loc["a0", "dataset"] == "toy" and rows.loc["a0", "category"] == "speech"
     assert "resynthesis failed: codec crashed" in rows.loc["a1", "status"]
     assert np.isfinite(rows.loc["a0", "visqol"])  # speech mode at 16 kHz for a speech item
+
+
+def test_cli_metrics(dirs, tmp_path, capsys):
+    from codecbench_utils.cli import main
+
+    ref, est = dirs
+    out = tmp_path / "cli.csv"
+    rc = main(["metrics", "--ref", str(ref), "--est", str(est), "--profile", "standard", "--out", str(out),
+               "--metrics", "mse,pesq_wb", "--workers", "0", "--no-progress"])
+    assert rc == 0 and "7 items" in capsys.readouterr().out
+    df = read_results(out)
+    assert df.loc[df["item"] == "good0", "status"].item() == "ok" and np.isnan(df["stoi"]).all()
