@@ -213,7 +213,7 @@ class PyAVCodec(Codec):
                 f"FFmpeg encoder '{enc}' is {_NOT_HERE} (av {av.__version__}); "
                 "install a PyAV wheel whose FFmpeg includes it"
             )
-        dec = opts.get("decoder") or _decoder_for(enc)
+        dec = opts.get("decoder") or codec.canonical_name
         try:
             av.Codec(dec, "r")
         except Exception:
