@@ -113,3 +113,52 @@ def category_bars(table: pd.DataFrame, metric: str) -> Any:
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- acoustic-metrics listening (#3)
+def spectrogram_pair(ref: np.ndarray, est: np.ndarray, sr: int, *, title: str = "") -> Any:
+    """Log-magnitude spectrograms of a reference and its estimate, one above the other."""
+    plt = _plt()
+    fig, axes = plt.subplots(2, 1, figsize=(8, 4.5), sharex=True, constrained_layout=True)
+    for ax, wav, name in zip(axes, (ref, est), ("ref", "est"), strict=True):
+        ax.specgram(np.asarray(wav, dtype=np.float64) + 1e-9, NFFT=512, Fs=sr, noverlap=384, cmap="magma")
+        ax.set_ylabel(f"{name}\nHz")
+    axes[-1].set_xlabel("s")
+    if title:
+        axes[0].set_title(title)
+    return fig
+
+
+def best_worst_examples(df: pd.DataFrame, *, metric: str, ref_paths: dict[str, Any],
+                        est_paths: dict[str, Any], n: int = 1, higher_is_better: bool = True) -> Any:
+    """Players and spectrograms of the ``n`` best and ``n`` worst items by ``metric``.
+
+    ``ref_paths``/``est_paths`` map item ids to files. Returns an IPython display
+    object (a table of players followed by the figures).
+    """
+    import base64
+    import io
+
+    from IPython.display import HTML
+
+    from .audio import load_audio
+    from .display import listening_table
+
+    ok = df[np.isfinite(pd.to_numeric(df[metric], errors="coerce"))].sort_values(metric,
+                                                                               ascending=not higher_is_better)
+    picks = [("best", r) for _, r in ok.head(n).iterrows()] + [("worst", r) for _, r in ok.tail(n).iterrows()]
+    rows = [(f"{tag} {metric}={r[metric]:.3f}: {r['item']}", ref_paths[r["item"]], est_paths[r["item"]])
+            for tag, r in picks]
+    figs = []
+    for (label, ref, est) in rows:
+        x, sr = load_audio(ref)
+        y, _ = load_audio(est, sr=sr)
+        fig = spectrogram_pair(x, y, sr, title=label)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=80)
+        _plt().close(fig)
+        figs.append("<img src='data:image/png;base64," + base64.b64encode(buf.getvalue()).decode() + "'/>")
+    return HTML(listening_table(rows).data + "".join(figs))
+
+
+__all__ += ["spectrogram_pair", "best_worst_examples"]

@@ -46,6 +46,9 @@ __all__ = [
     "read_results",
     "write_results",
     "parse_metrics",
+    "MetricsConfig",
+    "metrics_config",
+    "run_metrics",
 ]
 
 logger = logging.getLogger(__name__)
@@ -498,3 +501,51 @@ def _run_batched(spec: Any, pairs: list[PreparedPair], items: list[str], rows: d
         return
     for item, v in zip(items, values, strict=True):
         rows[item].set(spec.column, v)
+
+
+# ---------------------------------------------------------------- notebook 02 helpers
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Validated parameters of notebook 02 (one call derives everything else)."""
+
+    codec: str
+    manifest: Path
+    resynth_dir: Path
+    profile: str
+    out: Path
+    metrics: tuple[str, ...]
+    workers: int | None
+    device: str
+    limit: int | None
+    sim_model: str
+
+    def example_paths(self) -> dict[str, dict[str, Path]]:
+        """``ref_paths`` and ``est_paths`` (item id -> file) for the listening widgets."""
+        pairs = find_pairs(None, self.resynth_dir, manifest=self.manifest)
+        return {"ref_paths": {p.item: p.ref_path for p in pairs},
+                "est_paths": {p.item: p.est_path for p in pairs if p.est_path is not None}}
+
+
+def metrics_config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, profile: str, out: PathLike,
+                   metrics: str = "", workers: int = 0, device: str = "cpu", limit: int = 0,
+                   sim_model: str = "resemblyzer") -> MetricsConfig:
+    """Check notebook 02's parameters; empty ``metrics`` means all, ``workers=0`` means all cores."""
+    prof = get_profile(profile).name
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise ManifestError(f"manifest not found: '{manifest}'; run `codecbench data prepare` first")
+    resynth = Path(resynth_dir)
+    if not resynth.is_dir():
+        raise ManifestError(f"resynthesis folder not found: '{resynth}'; run notebook 01 for codec '{codec}'")
+    return MetricsConfig(codec=codec, manifest=manifest, resynth_dir=resynth, profile=prof, out=Path(out),
+                         metrics=parse_metrics(metrics or None), workers=workers or None, device=device,
+                         limit=limit or None, sim_model=sim_model)
+
+
+def run_metrics(cfg: MetricsConfig, *, progress: bool = True) -> Any:
+    """``compute_metrics`` with a notebook config; adds a ``codec`` column."""
+    df = compute_metrics(None, cfg.resynth_dir, profile=cfg.profile, metrics=cfg.metrics, out=cfg.out,
+                         workers=cfg.workers, device=cfg.device, progress=progress, sim_model=cfg.sim_model,
+                         manifest=cfg.manifest, limit=cfg.limit)
+    df.insert(1, "codec", cfg.codec)
+    return df
