@@ -33,8 +33,9 @@ BETA = -15.0
 DYN_RANGE = 40
 #: pystoi's regularizer (float64 machine epsilon).
 EPS = np.finfo(np.float64).eps
-#: Shortest input that can have 30 STFT frames at 10 kHz: (30 + 1) * 128 + 128 samples.
-MIN_SECONDS = ((N_SEG + 1) * (N_FRAME // 2) + N_FRAME // 2) / FS
+#: Shortest input that can give 30 STFT frames at 10 kHz: 31 VAD frames start before len - 256,
+#: so len >= 256 + 30 * 128 + 1 = 4097 samples (0.41 s).
+MIN_SECONDS = (N_FRAME + N_SEG * (N_FRAME // 2) + 1) / FS
 
 
 def _pystoi_version() -> str:
@@ -191,9 +192,8 @@ def _stoi_kernel(
         xf, x_energy_frames, valid, win = _vad_frames_torch(x, lengths, shift=1 if paper else 0)
         yf = y.unfold(-1, N_FRAME, hop) * win
         norms = torch.linalg.vector_norm(x_energy_frames, dim=-1)
-        if paper:
-            with np.errstate(divide="ignore"):
-                energies = 20 * torch.log10(norms / np.sqrt(N_FRAME))
+        if paper:  # no eps: digital silence gives -inf, as in the reference
+            energies = 20 * torch.log10(norms / np.sqrt(N_FRAME))
         else:
             energies = 20 * torch.log10(norms + EPS)
         energies = torch.where(valid, energies, torch.full_like(energies, -torch.inf))

@@ -192,3 +192,15 @@ def test_pinned_values():
 
 
 PINNED = (0.9058907, 0.7821280, 0.9058417)
+
+
+@pytest.mark.gpu
+def test_batched_cuda(rng):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    pairs = [_pair(rng, n, 16000) for n in (9000, 20000)]
+    refs, ests = [p[0] for p in pairs], [p[1] for p in pairs]
+    np.testing.assert_allclose(
+        batched_stoi(refs, ests, 16000, device="cuda"), [_reference_stoi(r, e, 16000) for r, e in pairs], atol=ATOL
+    )
