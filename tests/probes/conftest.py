@@ -73,6 +73,17 @@ def make_tone_classes(root: Path, *, n_per_class: int = 10, seed: int = 0) -> li
     return items
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models: one thread is fastest, and it avoids oversubscribing a shared CI machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def alphabet(tmp_path_factory):
     root = tmp_path_factory.mktemp("alpha")

@@ -1,0 +1,474 @@
+"""ASR probe: a BiLSTM + character CTC trained on frozen features, scored by WER.
+
+As in the paper's reference implementation:
+
+- features at ``frame_rate`` Hz are repeated ``k = ceil(min_frame_rate / frame_rate)``
+  times along time (``repeat_interleave``), so a 12.5 Hz codec reaches 50 Hz and
+  CTC can emit one character per frame (the reference picks the smallest
+  multiple of the codec rate that is >= 50 Hz; so do we);
+- a 2-layer bidirectional LSTM (1024 units per direction in the ``paper``
+  profile), a linear layer to 256 outputs and a log-softmax;
+- the character set is the reference's: index 0 is the CTC blank, index ``i`` in
+  1..255 is the character ``chr(i)``; transcripts are used as they are;
+- ``CTCLoss(blank=0, zero_infinity=True)`` with mean reduction, Adam, gradient
+  norm clipped, greedy decoding (best path, collapse repeats, drop blanks),
+  corpus WER and CER with jiwer.
+
+Deliberate deviations (each removes a flaw rather than a choice): the LSTM reads
+packed sequences, so padding never reaches the backward direction; a held-out
+selection split picks the checkpoint (the reference scores dev-clean after each
+epoch and keeps no best model, and it steps its LR schedule on the dev-clean
+loss); training resumes from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..audio import PathLike
+from ..data.manifest import ManifestItem
+from ..errors import ManifestError
+from .cache import FeatureSet
+from .config import ASRConfig
+
+__all__ = [
+    "BLANK",
+    "NUM_CHARS",
+    "text_to_labels",
+    "labels_to_text",
+    "repeat_factor",
+    "greedy_decode",
+    "build_ctc_probe",
+    "ASRResult",
+    "train_asr_probe",
+    "CURVE_COLUMNS",
+]
+
+logger = logging.getLogger(__name__)
+
+#: CTC blank index and vocabulary size of the reference: blank + chr(1)..chr(255).
+BLANK = 0
+NUM_CHARS = 256
+CURVE_COLUMNS = ("step", "train_loss", "dev_loss", "dev_wer", "lr")
+
+
+def text_to_labels(text: str) -> list[int]:
+    """Character labels of a transcript: ``ord(c)`` for every character (1..255).
+
+    Raises
+    ------
+    ManifestError
+        A character outside 1..255 (the reference's English vocabulary).
+
+    Examples
+    --------
+    >>> text_to_labels("HI A")
+    [72, 73, 32, 65]
+    """
+    out = [ord(c) for c in text]
+    bad = sorted({c for c in text if not 1 <= ord(c) < NUM_CHARS})
+    if bad:
+        raise ManifestError(f"transcript {text!r} holds characters outside the probe's 255-character "
+                            f"vocabulary: {bad}")
+    return out
+
+
+def labels_to_text(labels: Sequence[int]) -> str:
+    """Inverse of :func:`text_to_labels` (blanks are dropped)."""
+    return "".join(chr(int(i)) for i in labels if int(i) != BLANK)
+
+
+def repeat_factor(frame_rate: float, min_frame_rate: float = 50.0) -> int:
+    """Smallest integer ``k`` with ``k * frame_rate >= min_frame_rate``.
+
+    Examples
+    --------
+    >>> [repeat_factor(r) for r in (12.5, 25, 50, 75, 86.1)]
+    [4, 2, 1, 1, 1]
+    """
+    if frame_rate <= 0:
+        raise ValueError(f"frame_rate must be positive, got {frame_rate}")
+    return max(1, math.ceil(min_frame_rate / frame_rate - 1e-9))
+
+
+def greedy_decode(log_probs: np.ndarray, lengths: Sequence[int]) -> list[str]:
+    """Best-path CTC decoding: argmax per frame, collapse repeats, drop blanks.
+
+    Parameters
+    ----------
+    log_probs : array, shape (batch, frames, NUM_CHARS)
+    lengths : sequence of int
+        Valid frames per item; frames beyond are ignored.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> lp = np.full((1, 5, NUM_CHARS), -9.0); lp[0, [0, 1, 3, 4], [65, 65, 0, 66]] = 0.0
+    >>> greedy_decode(lp, [5])
+    ['AB']
+    """
+    best = np.asarray(log_probs).argmax(axis=-1)
+    out = []
+    for row, n in zip(best, lengths):
+        row = row[: int(n)]
+        keep = np.ones(row.shape[0], dtype=bool)
+        keep[1:] = row[1:] != row[:-1]
+        out.append(labels_to_text(row[keep & (row != BLANK)]))
+    return out
+
+
+def build_ctc_probe(input_dim: int, cfg: ASRConfig) -> Any:
+    """The probe network: (B, T, D) features + lengths -> (B, T, NUM_CHARS) log-probabilities."""
+    import torch
+    from torch import nn
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    class CTCProbe(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(input_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
+                                bidirectional=cfg.bidirectional,
+                                dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
+            self.classifier = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), NUM_CHARS)
+
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, _ = self.lstm(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+            return torch.log_softmax(self.classifier(out), dim=-1)
+
+    return CTCProbe()
+
+
+@dataclass
+class ASRResult:
+    """One trained ASR probe: the row written to ``asr.parquet``."""
+
+    codec: str
+    feature: str
+    source: str
+    profile: str
+    dataset: str
+    seed: int
+    step: int  # the selected checkpoint's step
+    wer: float
+    cer: float
+    n_items: int
+    select_wer: float | None
+    train_steps: int
+    n_train: int
+    repeat: int
+    frame_rate: float
+    device: str
+    train_s: float
+    steps_per_s: float
+    curve_path: str
+    run_dir: str
+    selected: bool = True  # the row is the selected checkpoint's score (notebook 05 filters on it)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    """torch.save under a temporary name, then rename (a killed run keeps the old file)."""
+    import torch
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _write_curve(rows: list[dict[str, Any]], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(CURVE_COLUMNS))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k) for k in CURVE_COLUMNS})
+    os.replace(tmp, path)
+
+
+def _norm_stats(fs: FeatureSet, ids: Sequence[str], max_items: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and std of the training frames (at most ``max_items`` items, evenly spaced)."""
+    pick = ids if len(ids) <= max_items else [ids[i] for i in np.linspace(0, len(ids) - 1, max_items).astype(int)]
+    s = np.zeros(fs.dim)
+    s2 = np.zeros(fs.dim)
+    n = 0
+    for i in pick:
+        x = np.asarray(fs.get(i), dtype=np.float64)
+        s += x.sum(0)
+        s2 += (x**2).sum(0)
+        n += x.shape[0]
+    mean = s / max(n, 1)
+    std = np.sqrt(np.maximum(s2 / max(n, 1) - mean**2, 1e-10))
+    return mean.astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
+
+
+class _Batcher:
+    """Turns item ids into padded, upsampled, normalized tensors."""
+
+    def __init__(self, fs: FeatureSet, texts: dict[str, str], repeat: int, mean: np.ndarray | None,
+                 std: np.ndarray | None, device: Any) -> None:
+        self.fs, self.texts, self.repeat, self.device = fs, texts, repeat, device
+        self.mean, self.std = mean, std
+
+    def __call__(self, ids: Sequence[str]) -> tuple[Any, Any, Any, Any]:
+        import torch
+
+        feats = [np.asarray(self.fs.get(i), dtype=np.float32) for i in ids]
+        if self.mean is not None:
+            feats = [(f - self.mean) / self.std for f in feats]
+        lengths = np.array([f.shape[0] for f in feats]) * self.repeat
+        x = np.zeros((len(feats), int(lengths.max()), self.fs.dim), dtype=np.float32)
+        for b, f in enumerate(feats):
+            x[b, : f.shape[0] * self.repeat] = np.repeat(f, self.repeat, axis=0)
+        labels = [text_to_labels(self.texts[i]) for i in ids]
+        targets = torch.tensor([c for lab in labels for c in lab], dtype=torch.long)
+        target_lengths = torch.tensor([len(lab) for lab in labels], dtype=torch.long)
+        return (torch.from_numpy(x).to(self.device), torch.from_numpy(lengths).long(), targets, target_lengths)
+
+
+def _evaluate(model: Any, batcher: _Batcher, ids: Sequence[str], batch_size: int) -> tuple[float, float, float,
+                                                                                           list[str]]:
+    """Mean CTC loss, corpus WER, corpus CER and hypotheses on ``ids`` (batches sorted by length)."""
+    import jiwer
+    import torch
+
+    model.eval()
+    order = sorted(range(len(ids)), key=lambda j: batcher.fs.get(ids[j]).shape[0])
+    hyps: list[str] = [""] * len(ids)
+    losses, weights = [], []
+    ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
+    with torch.no_grad():
+        for s in range(0, len(order), batch_size):
+            chunk = [ids[j] for j in order[s : s + batch_size]]
+            x, lengths, targets, target_lengths = batcher(chunk)
+            lp = model(x, lengths.to(x.device))
+            loss = ctc(lp.transpose(0, 1), targets.to(x.device), lengths.to(x.device), target_lengths.to(x.device))
+            losses.append(float(loss))
+            weights.append(len(chunk))
+            for j, h in zip(order[s : s + batch_size], greedy_decode(lp.float().cpu().numpy(), lengths.numpy())):
+                hyps[j] = h
+    model.train()
+    refs = [batcher.texts[i] for i in ids]
+    return (float(np.average(losses, weights=weights)), float(jiwer.wer(refs, hyps)),
+            float(jiwer.cer(refs, hyps)), hyps)
+
+
+def _split_ids(items: Sequence[ManifestItem], fs: FeatureSet, cfg: ASRConfig, seed: int
+               ) -> tuple[list[str], list[str], list[str]]:
+    """Train, selection and evaluation ids (items with features and a non-empty transcript)."""
+    have = set(fs.ids)
+    usable = [it for it in items if it.id in have and (it.text or "").strip()]
+    dropped = sum(1 for it in items if it.id in have) - len(usable)
+    if dropped:
+        logger.warning("ASR probe: %d item(s) without a transcript left out", dropped)
+    train = [it.id for it in usable if it.split == cfg.train_split]
+    evals = [it.id for it in usable if it.split == cfg.eval_split]
+    if cfg.select_split:
+        select = [it.id for it in usable if it.split == cfg.select_split]
+    else:
+        rng = np.random.default_rng(seed)
+        n = min(cfg.heldout_max, max(1, int(round(len(train) * cfg.heldout_fraction))))
+        held = set(rng.choice(len(train), size=min(n, max(len(train) - 1, 0)), replace=False).tolist())
+        select = [t for j, t in enumerate(train) if j in held]
+        train = [t for j, t in enumerate(train) if j not in held]
+    if cfg.max_select_items is not None:
+        select = select[: cfg.max_select_items]
+    if cfg.max_eval_items is not None:
+        evals = evals[: cfg.max_eval_items]
+    for name, ids, split in (("train", train, cfg.train_split), ("selection", select, cfg.select_split),
+                             ("evaluation", evals, cfg.eval_split)):
+        if not ids:
+            splits = sorted({str(it.split) for it in usable})
+            raise ManifestError(f"ASR probe: no {name} items (split {split!r}); the items' splits are {splits}")
+    return train, select, evals
+
+
+def _resolve_device(device: str) -> Any:
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+# ----------------------------------------------------------------------------- driver
+def train_asr_probe(
+    features: FeatureSet,
+    items: Sequence[ManifestItem],
+    cfg: ASRConfig,
+    out_dir: PathLike,
+    *,
+    codec: str = "",
+    dataset: str = "",
+    seed: int = 0,
+    steps: int | None = None,
+    device: str = "cpu",
+    resume: bool = True,
+    progress: bool = True,
+) -> ASRResult:
+    """Train an ASR probe on cached features, select a checkpoint, score WER.
+
+    Parameters
+    ----------
+    features : FeatureSet
+        Cached features of ``items`` (from :func:`~codecbench_utils.probes.cache.extract_features`).
+    items : sequence of ManifestItem
+        Items with ``text`` and ``split``; ``cfg.train_split`` trains, ``cfg.select_split``
+        (or a held-out part of train) picks the checkpoint, ``cfg.eval_split`` is scored.
+    cfg : ASRConfig
+        Hyperparameters (``load_probe_profile(profile, "asr")``).
+    out_dir : path
+        Run folder: ``last.pt`` (resume), ``best.pt`` (selected weights),
+        ``curve.csv`` (``step, train_loss, dev_loss, dev_wer, lr``; "dev" is the selection split),
+        ``hypotheses.jsonl`` (evaluation transcripts).
+    codec, dataset : str
+        Labels copied into the result.
+    seed : int
+        Seeds torch and the batch order; training on CPU is then deterministic.
+    steps : int, optional
+        Override ``cfg.steps``.
+    device : str
+        ``cpu``, ``cuda`` or ``auto``.
+    resume : bool
+        Continue from ``out_dir/last.pt`` when it belongs to the same features, config and seed.
+
+    Returns
+    -------
+    ASRResult
+    """
+    import torch
+
+    steps = int(steps if steps is not None else cfg.steps)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = _resolve_device(device)
+    texts = {it.id: it.text or "" for it in items}
+    train_ids, select_ids, eval_ids = _split_ids(items, features, cfg, seed)
+    k = repeat_factor(features.frame_rate, cfg.min_frame_rate)
+    identity = hashlib.sha1(json.dumps({"fp": features.fingerprint, "cfg": cfg.training_dict(), "seed": seed,
+                                        "train": train_ids}, sort_keys=True).encode()).hexdigest()[:16]
+
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    mean = std = None
+    if cfg.normalize:
+        mean, std = _norm_stats(features, train_ids)
+    model = build_ctc_probe(features.dim, cfg).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = None
+    if cfg.lr_plateau_factor:
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=cfg.lr_plateau_factor,
+                                                           patience=cfg.lr_plateau_patience)
+    state = {"step": 0, "curve": [], "best_wer": math.inf, "best_step": 0, "train_s": 0.0}
+    last, best = out / "last.pt", out / "best.pt"
+    if resume and last.is_file():
+        ck = torch.load(last, map_location=dev, weights_only=False)
+        if ck.get("identity") == identity:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            if sched is not None and ck.get("scheduler") is not None:
+                sched.load_state_dict(ck["scheduler"])
+            state = ck["state"]
+            mean, std = ck.get("mean"), ck.get("std")
+            torch.set_rng_state(ck["torch_rng"])
+            logger.info("ASR probe: resumed from %s at step %d", last, state["step"])
+        else:
+            logger.warning("ASR probe: %s belongs to another run (features/config/seed); starting afresh", last)
+    if state["step"] == 0:  # a fresh run: leave nothing of an earlier one behind
+        for stale in (best, out / "curve.csv"):
+            stale.unlink(missing_ok=True)
+    batcher = _Batcher(features, texts, k, mean, std, dev)
+    ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
+    bs = cfg.batch_size
+    per_epoch = max(1, math.ceil(len(train_ids) / bs))
+
+    def checkpoint() -> None:
+        _atomic_torch_save({"identity": identity, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                            "scheduler": sched.state_dict() if sched is not None else None, "state": state,
+                            "mean": mean, "std": std, "torch_rng": torch.get_rng_state(),
+                            "config": cfg.to_dict(), "input_dim": features.dim}, last)
+
+    model.train()
+    run_loss: list[float] = []
+    t_start = time.perf_counter()
+    step0 = state["step"]
+    pbar = tqdm(total=steps, initial=step0, desc=f"asr probe {codec or ''} {features.source}".strip(),
+                unit="step", disable=not progress)
+    while state["step"] < steps:
+        step = state["step"]
+        epoch, pos = divmod(step, per_epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(len(train_ids))
+        batch = [train_ids[j] for j in order[pos * bs : (pos + 1) * bs]]
+        x, lengths, targets, target_lengths = batcher(batch)
+        lp = model(x, lengths.to(dev))
+        loss = ctc(lp.transpose(0, 1), targets.to(dev), lengths.to(dev), target_lengths.to(dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=cfg.grad_clip)
+        opt.step()
+        run_loss.append(loss.item())
+        state["step"] = step + 1
+        pbar.update(1)
+        if state["step"] % cfg.log_every == 0:
+            pbar.set_postfix(loss=f"{np.mean(run_loss[-cfg.log_every:]):.3f}")
+        if state["step"] % cfg.eval_every == 0 or state["step"] == steps:
+            d_loss, d_wer, _, _ = _evaluate(model, batcher, select_ids, cfg.eval_batch_size)
+            state["curve"].append({"step": state["step"], "train_loss": float(np.mean(run_loss)) if run_loss
+                                   else None, "dev_loss": d_loss, "dev_wer": d_wer,
+                                   "lr": opt.param_groups[0]["lr"]})
+            run_loss = []
+            _write_curve(state["curve"], out / "curve.csv")
+            if sched is not None:
+                sched.step(d_loss)
+            if d_wer < state["best_wer"] or not best.is_file():
+                state["best_wer"], state["best_step"] = d_wer, state["step"]
+                _atomic_torch_save({"model": model.state_dict(), "step": state["step"], "mean": mean, "std": std,
+                                    "config": cfg.to_dict(), "input_dim": features.dim, "identity": identity}, best)
+            pbar.set_postfix(loss=f"{d_loss:.3f}", wer=f"{d_wer:.3f}")
+            logger.info("ASR probe step %d: selection loss %.4f, WER %.4f", state["step"], d_loss, d_wer)
+        if state["step"] % cfg.ckpt_every == 0 or state["step"] == steps:
+            state["train_s"] += time.perf_counter() - t_start
+            t_start = time.perf_counter()
+            checkpoint()
+    pbar.close()
+    state["train_s"] += time.perf_counter() - t_start
+    n_new = state["step"] - step0
+    sps = n_new / state["train_s"] if state["train_s"] > 0 else float("nan")
+
+    ck = torch.load(best, map_location=dev, weights_only=False)
+    model.load_state_dict(ck["model"])
+    e_loss, e_wer, e_cer, hyps = _evaluate(model, batcher, eval_ids, cfg.eval_batch_size)
+    with (out / ".hypotheses.jsonl.tmp").open("w", encoding="utf-8") as fh:
+        for i, h in zip(eval_ids, hyps):
+            fh.write(json.dumps({"id": i, "ref": texts[i], "hyp": h}) + "\n")
+    os.replace(out / ".hypotheses.jsonl.tmp", out / "hypotheses.jsonl")
+    logger.info("ASR probe %s: WER %.4f CER %.4f on %d items (checkpoint of step %d)", features.source, e_wer,
+                e_cer, len(eval_ids), ck["step"])
+    from .features import parse_feature_source
+
+    return ASRResult(codec=codec, feature=parse_feature_source(features.source).label, source=features.source,
+                     profile=cfg.profile, dataset=dataset, seed=seed, step=int(ck["step"]), wer=e_wer, cer=e_cer,
+                     n_items=len(eval_ids), select_wer=float(state["best_wer"]), train_steps=int(state["step"]),
+                     n_train=len(train_ids), repeat=k, frame_rate=features.frame_rate, device=str(dev),
+                     train_s=float(state["train_s"]), steps_per_s=float(sps), curve_path=str(out / "curve.csv"),
+                     run_dir=str(out))
