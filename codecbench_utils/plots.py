@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["save_figure", "bubble_wer_sim", "rate_quality", "category_bars"]
+__all__ = ["save_figure", "bubble_wer_sim", "rate_quality", "category_bars", "plot_learning_curves"]
 
 _CATEGORIES = ("speech", "music", "sound", "general")
 
@@ -111,6 +111,38 @@ def category_bars(table: pd.DataFrame, metric: str) -> Any:
     ax.set_ylabel(metric)
     ax.legend(frameon=False)
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curves(curves: pd.DataFrame, *, title: str = "ASR probe learning curves") -> Any:
+    """ASR-probe learning curves: CTC loss (train and selection split) and selection WER against step.
+
+    ``curves`` has the columns of ``asr_curves.csv``: ``step, train_loss, dev_loss,
+    dev_wer`` plus optional ``codec, feature, dataset, seed`` naming each run; one
+    line per run, the same colour for a run's train (dashed) and selection (solid) loss.
+    """
+    plt = _plt()
+    fig, (ax_loss, ax_wer) = plt.subplots(1, 2, figsize=(11, 4))
+    keys = [k for k in ("codec", "feature", "dataset", "seed") if k in curves.columns]
+    groups = curves.groupby(keys, sort=True) if keys else [((), curves)]
+    for i, (key, run) in enumerate(groups):
+        key = key if isinstance(key, tuple) else (key,)
+        name = " ".join(str(k) for k in key) or "run"
+        run = run.sort_values("step")
+        color = f"C{i % 10}"
+        ax_loss.plot(run["step"], run["train_loss"], "--", color=color, alpha=0.7)
+        ax_loss.plot(run["step"], run["dev_loss"], "-", color=color, label=name)
+        ax_wer.plot(run["step"], run["dev_wer"], "-o", color=color, ms=3, label=name)
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("CTC loss (dashed: train, solid: selection split)")
+    ax_wer.set_xlabel("step")
+    ax_wer.set_ylabel("WER on the selection split (lower is better)")
+    ax_wer.set_ylim(bottom=0)
+    for ax in (ax_loss, ax_wer):
+        ax.grid(alpha=0.3)
+    ax_wer.legend(frameon=False, fontsize="small")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
