@@ -50,7 +50,7 @@ def make_alphabet_corpus(root: Path, *, n_train: int = 60, n_dev: int = 10, n_te
     return items
 
 
-def make_tone_classes(root: Path, *, n_per_class: int = 10, seed: int = 0) -> list[ManifestItem]:
+def make_tone_classes(root: Path, *, n_per_class: int = 20, seed: int = 0) -> list[ManifestItem]:
     """Three classes (low tone, high tone, noise) of random length, folds 1-5 by index."""
     rng = np.random.default_rng(seed)
     items = []

@@ -10,8 +10,8 @@ from codecbench_utils.probes.classification import (assign_folds, build_classifi
                                                     summarize_folds)
 from codecbench_utils.probes.config import load_probe_profile
 
-#: Three well-separated tone/noise classes (chance 1/3). Measured: 1.00 on every fold with the
-#: demo profile (linear, mean pooling) and with attention pooling + MLP; the threshold leaves margin.
+#: Three tone/noise classes, 20 items each (chance 1/3). Measured mean accuracy over 5 folds:
+#: 0.95 (demo profile: linear, mean pooling; seeds 0 and 1), 0.98-1.00 (attention pooling + MLP).
 LEARNED_ACCURACY = 0.8
 #: Pooling in float32 torch vs float64 NumPy.
 POOL_ATOL = 1e-5
@@ -57,7 +57,7 @@ def test_assign_folds_uses_manifest_folds_else_stratifies(tones):
     folds = np.array(assign_folds(no_folds, 5, seed=0))
     labels = np.array([it.label for it in items])
     for f in range(5):
-        assert sorted(labels[folds == f]) == ["high", "high", "low", "low", "noise", "noise"]
+        assert sorted(labels[folds == f]) == sorted(["high", "low", "noise"] * 4)
 
 
 def test_probe_beats_chance_with_5_folds(tones, tone_features):
@@ -65,7 +65,7 @@ def test_probe_beats_chance_with_5_folds(tones, tone_features):
     cfg = load_probe_profile("demo", "classification")
     rows = cross_validate(tone_features, items, cfg, codec="identity", dataset="tones", progress=False)
     assert [r.fold for r in rows] == [1, 2, 3, 4, 5]
-    assert all(r.n_test == 6 and r.n_classes == 3 and r.n_train + r.n_val == 24 for r in rows)
+    assert all(r.n_test == 12 and r.n_classes == 3 and r.n_train + r.n_val == 48 for r in rows)
     assert np.mean([r.accuracy for r in rows]) > LEARNED_ACCURACY
     summary = summarize_folds(rows)
     assert len(summary) == 1
@@ -77,8 +77,7 @@ def test_probe_beats_chance_with_5_folds(tones, tone_features):
 
 def test_options_and_seeds(tones, tone_features):
     items, _ = tones
-    cfg = load_probe_profile("demo", "classification", pooling="attention", head="mlp", select="val_accuracy",
-                             epochs=10)
+    cfg = load_probe_profile("demo", "classification", pooling="attention", head="mlp", select="val_accuracy")
     rows = cross_validate(tone_features, items, cfg, seeds=[0, 1], progress=False)
     assert len(rows) == 10 and {r.seed for r in rows} == {0, 1}
     assert np.mean([r.accuracy for r in rows]) > LEARNED_ACCURACY
