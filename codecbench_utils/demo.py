@@ -1,9 +1,11 @@
-"""``make demo``: the pipeline end to end on the built-in mini corpus.
+"""``make demo``: the whole pipeline end to end on the built-in mini corpus.
 
-Builds the synthetic corpus, resynthesizes it through ``identity`` and a few
-classical codecs, and prints a summary. Everything lands under ``runs/``
-(``runs/mini/`` for the corpus, ``runs/<codec>/`` per codec); a rerun skips
-finished work.
+Builds the synthetic corpus, then for ``identity`` and a few classical codecs
+(and every neural codec whose weights are present, with ``--neural``) executes
+the stage notebooks with papermill (resynthesis, acoustic metrics, ASR probe,
+classification probe) into ``runs/<codec>/``, then notebook 05, which writes the
+tables and figures into ``figures/`` and an HTML report. A rerun skips finished
+work.
 """
 
 from __future__ import annotations
@@ -15,55 +17,76 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DEMO_CODECS", "run_demo", "main"]
+__all__ = ["DEMO_CODECS", "available_codecs", "run_demo", "main"]
 
 logger = logging.getLogger(__name__)
 
-#: the codecs the demo runs: the anchor plus classical codecs across the bitrate range
-DEMO_CODECS: tuple[str, ...] = ("identity", "opus_6k", "opus_24k", "mp3_64k", "aac_32k", "g722_64k",
-                                "codec2_3200")
+#: the anchor plus classical codecs spanning 1-64 kbps
+DEMO_CODECS: tuple[str, ...] = ("identity", "opus_6k", "opus_24k", "mp3_32k", "codec2_3200")
 
 
-def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, progress: bool = True) -> list:
-    """Prepare the mini corpus and resynthesize it through ``codecs``; return the summaries."""
+def available_codecs(requested: Sequence[str], *, neural: bool = False) -> list[str]:
+    """The requested codecs that can run here (plus, with ``neural``, every runnable neural codec)."""
     from .codecs.registry import list_codecs
-    from .codecs.resynth import resynthesize
+
+    rows = {r["id"]: r for r in list_codecs()}
+    out = []
+    for c in requested:
+        if c not in rows:
+            logger.warning("skipping unknown codec %s", c)
+        elif not rows[c]["available"]:
+            logger.warning("skipping codec %s: %s", c, rows[c]["reason"])
+        else:
+            out.append(c)
+    if neural:
+        out += [r["id"] for r in rows.values() if r["available"] and r["family"] not in ("classical", "anchor")
+                and r["id"] not in out]
+    return out
+
+
+def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, neural: bool = True,
+             progress: bool = True) -> dict:
+    """Prepare the mini corpus, run every stage for each codec, then the figures; return what ran."""
     from .data.registry import prepare_dataset
+    from .runner import run_codec, run_figures
 
     runs = Path(runs)
-    manifest = runs / "mini" / "manifest.jsonl"
     t0 = time.perf_counter()
-    items = prepare_dataset("mini", runs / "mini", out=manifest)
-    logger.info("mini corpus: %d items (%.1f s of audio) in %.1f s", len(items),
-                sum(it.duration for it in items), time.perf_counter() - t0)
-    available = {row["id"]: row for row in list_codecs()}
-    summaries = []
-    for codec in codecs:
-        row = available.get(codec)
-        if row is None or not row["available"]:
-            reason = "unknown codec" if row is None else row["reason"]
-            logger.warning("skipping codec %s: %s", codec, reason)
-            continue
-        summaries.append(resynthesize(codec, manifest, runs / codec / "resynth", progress=progress))
-    return summaries
+    items = prepare_dataset("mini", runs / "mini", out=runs / "mini" / "manifest.jsonl")
+    logger.info("mini corpus: %d items (%.0f s of audio) in %.0f s", len(items), sum(i.duration for i in items),
+                time.perf_counter() - t0)
+    stage_runs = []
+    for codec in available_codecs(codecs, neural=neural):
+        stage_runs += run_codec(codec, profile="demo", runs=runs, progress=progress, stop_on_error=False)
+    figures = run_figures(profile="demo", runs=runs, progress=progress)
+    return {"items": len(items), "stages": stage_runs, "figures": figures}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs", help="root folder for the corpus and the runs")
     parser.add_argument("--codecs", default=",".join(DEMO_CODECS))
+    parser.add_argument("--no-neural", action="store_true", help="skip neural codecs even if their weights are here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from .paths import project_root
+
     t0 = time.perf_counter()
     with logging_redirect_tqdm():
-        summaries = run_demo(args.out, codecs=[c for c in args.codecs.split(",") if c])
+        done = run_demo(args.out, codecs=[c for c in args.codecs.split(",") if c], neural=not args.no_neural)
     print("\n== CodecBench demo ==")
-    for s in summaries:
-        print(s.describe())
-    print(f"done in {time.perf_counter() - t0:.0f} s; outputs under {Path(args.out).resolve()}")
-    return 0 if all(s.n_failed == 0 for s in summaries) else 1
+    for r in done["stages"]:
+        state = "ok" if r.ok else f"FAILED ({r.error})"
+        print(f"  {r.codec:<14} {r.stage:<15} {state:<8} {r.seconds:6.0f} s  {r.notebook}")
+    table = project_root() / "figures" / "table3_overall.md"
+    if table.is_file():
+        print("\nTable 3 (all metrics, paper profile, mini corpus):\n" + table.read_text())
+    print(f"figures and tables: {project_root() / 'figures'}")
+    print(f"report:             {done['figures'].notebook.with_suffix('.html').resolve()}")
+    print(f"done in {time.perf_counter() - t0:.0f} s")
+    return 0 if all(r.ok for r in done["stages"]) else 1
 
 
 if __name__ == "__main__":  # pragma: no cover
