@@ -47,6 +47,8 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     pp.add_argument("--out", required=True, help="manifest .jsonl to write")
     pp.add_argument("--subset", default=None)
     pp.add_argument("--strict", action="store_true", help="fail on any bad file instead of skipping it")
+    pp.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a recipe keyword, e.g. -o size=medium (mini) or -o mode=both (libri2mix)")
     pp.set_defaults(func=_cmd_data_prepare)
 
 
@@ -64,7 +66,14 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
     from .data.registry import prepare_dataset
 
-    kwargs = {"strict": True} if args.strict else {}
+    import yaml
+
+    kwargs: dict[str, object] = {"strict": True} if args.strict else {}
+    for opt in args.option:
+        key, sep, value = opt.partition("=")
+        if not sep:
+            raise SystemExit(f"codecbench: error: -o expects KEY=VALUE, got '{opt}'")
+        kwargs[key.replace("-", "_")] = yaml.safe_load(value)
     items = prepare_dataset(args.name, args.root, subset=args.subset, out=args.out, **kwargs)
     logger.info("wrote %d items to %s", len(items), args.out)
     print(f"{len(items)} items -> {args.out}")
@@ -87,6 +96,9 @@ def _cmd_codecs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
+        for r in rows:  # the full reason is in --json; the table keeps one screen line
+            if r["reason"] and len(r["reason"]) > 70:
+                r["reason"] = r["reason"][:67] + "..."
         _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate",
                             "embedding_dim", "available", "reason"])
     return 0

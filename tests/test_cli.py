@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import soundfile as sf
+
+from codecbench_utils.cli import main
+
+
+def test_data_prepare_passes_recipe_options(tmp_path, rng, capsys):
+    for label in ("cat", "dog"):
+        (tmp_path / "audio" / label).mkdir(parents=True)
+        sf.write(tmp_path / "audio" / label / "a.wav", (0.1 * rng.standard_normal(1600)).astype(np.float32), 16000)
+    out = tmp_path / "m.jsonl"
+    assert main(["-q", "data", "prepare", "folder", "--root", str(tmp_path / "audio"), "--out", str(out),
+                 "-o", "category=sound", "-o", "label-from-parent=true"]) == 0
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {r["category"] for r in rows} == {"sound"} and {r["label"] for r in rows} == {"cat", "dog"}
+
+
+def test_codecs_list_json_and_table(capsys):
+    assert main(["codecs", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    ids = {r["id"] for r in rows}
+    assert {"identity", "opus_24k", "codec2_700c", "dac_24k_nq8", "mimi_nq8"} <= ids
+    assert all(r["available"] or r["reason"] for r in rows)
+    assert main(["codecs", "list"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) < 220
+
+
+def test_unknown_codec_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "m.jsonl").write_text("")
+    assert main(["resynth", "--codec", "nope", "--manifest", str(tmp_path / "m.jsonl"),
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "unknown codec 'nope'" in capsys.readouterr().err
