@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import publish
 from .errors import InvalidAudioError, require
 
 __all__ = [
@@ -208,7 +209,7 @@ def save_audio(path: PathLike, wav: np.ndarray, sr: int, *, subtype: str | None 
     os.close(fd)
     try:
         sf.write(tmp, wav, sr, subtype=subtype, format=path.suffix.lstrip(".").upper())
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -136,3 +136,15 @@ def test_save_audio_is_atomic_and_clips(tmp_path):
     assert sr == 16000
     assert y.max() <= 1.0 and y.min() >= -1.0
     assert not list(p.parent.glob(".tmp-*"))
+
+
+def test_published_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        p = audio.save_audio(tmp_path / "o.wav", np.zeros(10, np.float32), 8000)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644  # mkstemp alone would leave 0o600

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from ..atomic import publish
 from ..errors import ManifestError
 
 __all__ = [
@@ -157,7 +158,7 @@ def write_manifest(items: Iterable[ManifestItem], path: str | os.PathLike[str]) 
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

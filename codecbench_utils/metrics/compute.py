@@ -34,6 +34,7 @@ import numpy as np
 
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, ManifestError, UnknownNameError
+from ..atomic import publish
 from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
 
 __all__ = [
@@ -191,7 +192,7 @@ def write_results(df: Any, path: PathLike) -> Path:
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

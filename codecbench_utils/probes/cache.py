@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from ..audio import PathLike
 from ..data.manifest import ManifestItem
+from ..atomic import publish
 from .features import FeatureExtractor
 
 __all__ = ["EmbeddingCache", "FeatureSet", "extract_features", "FLOAT16_MAX"]
@@ -201,7 +202,7 @@ class EmbeddingCache:
                     row += int(arr.shape[0])
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, final)
+            publish(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

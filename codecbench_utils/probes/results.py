@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import PathLike
+from ..atomic import publish
 
 __all__ = ["probe_results_dir", "write_table", "read_probe_results", "summarize_asr", "ASR_FILE",
            "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE", "CLS_SUMMARY_FILE"]
@@ -58,7 +59,7 @@ def write_table(rows: Sequence[dict[str, Any]] | Any, path: PathLike) -> Path:
             df.to_csv(tmp, index=False)
         else:
             df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
