@@ -69,7 +69,7 @@ def test_packed_lstm_ignores_padding(rng):
 
 def test_probe_learns_the_alphabet(alphabet, alphabet_features, tmp_path):
     items, _ = alphabet
-    cfg = load_probe_profile("demo", "asr", hidden_size=48, eval_every=50, ckpt_every=100)
+    cfg = load_probe_profile("demo", "asr", hidden_size=48, batch_size=4, eval_every=50, ckpt_every=100)
     res = train_asr_probe(alphabet_features, items, cfg, tmp_path, dataset="alpha", steps=300, progress=False)
     assert res.wer < LEARNED_WER, res
     assert res.cer <= res.wer + 1e-9 or res.cer < LEARNED_WER
