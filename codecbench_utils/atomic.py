@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-__all__ = ["publish"]
+__all__ = ["publish", "write_frame"]
 
 
 def _umask() -> int:
@@ -24,3 +25,28 @@ def publish(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
     os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, path)
     return Path(path)
+
+
+def write_frame(df: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a pandas DataFrame atomically as ``.csv`` or ``.parquet`` (by extension), no index.
+
+    Raises ``ValueError`` for any other extension.
+    """
+    import tempfile
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"table file must end in .csv or .parquet, got '{path}'")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        return publish(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import numpy as np
 
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, ManifestError, UnknownNameError
-from ..atomic import publish
+from ..atomic import write_frame
 from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
 
 __all__ = [
@@ -180,23 +179,9 @@ def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: s
 # ---------------------------------------------------------------- I/O
 def write_results(df: Any, path: PathLike) -> Path:
     """Write a result table atomically (``.csv`` or ``.parquet``, by extension)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
+    if Path(path).suffix.lower() not in (".csv", ".parquet"):
         raise InvalidAudioError(f"results file must end in .csv or .parquet, got '{path}'")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_frame(df, path)
 
 
 def read_results(path: PathLike) -> Any:

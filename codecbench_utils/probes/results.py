@@ -21,14 +21,12 @@ accuracy_std, accuracy_pm, ... ``feature`` is ``codec_embedding``,
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..audio import PathLike
-from ..atomic import publish
+from ..atomic import write_frame
 
 __all__ = ["probe_results_dir", "write_table", "read_probe_results", "summarize_asr", "ASR_FILE",
            "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE", "CLS_SUMMARY_FILE"]
@@ -49,21 +47,8 @@ def write_table(rows: Sequence[dict[str, Any]] | Any, path: PathLike) -> Path:
     """Write rows (dicts or a DataFrame) atomically as Parquet or CSV (by extension)."""
     import pandas as pd
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_frame(df, path)
 
 
 def read_probe_results(root: PathLike, name: str = ASR_FILE) -> Any:
