@@ -35,9 +35,9 @@ test: $(TEST_STAMP)
 ray: $(STAMP)
 	$(BIN)/pip install ray==2.60.0
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check codecbench_utils tests
-	$(BIN)/ruff format --check codecbench_utils tests
+
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_metrics.py

@@ -64,9 +64,9 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
-    from .data.registry import prepare_dataset
-
     import yaml
+
+    from .data.registry import prepare_dataset
 
     kwargs: dict[str, object] = {"strict": True} if args.strict else {}
     for opt in args.option:

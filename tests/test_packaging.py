@@ -44,3 +44,14 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make demo" in readme
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_ruff_check_is_clean():
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        import pytest
+
+        pytest.skip("ruff is installed by requirements-test.txt")
+    res = subprocess.run([str(ruff), "check", "--output-format", "concise", "codecbench_utils", "tests"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout

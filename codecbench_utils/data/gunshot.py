@@ -243,7 +243,7 @@ def prepare_gunshot(
         if not marker.is_file():
             recs = [load_audio(base / f, sr=rule.sr)[0] for f in rule.mic_files]
             clips = cut_shots(recs, rule)
-            for mic, shot, onset, clip in clips:
+            for mic, shot, _onset, clip in clips:
                 save_audio(dest / f"mic{mic}_shot{shot}_fid{firearm_of_shot(shot)}.wav", clip, rule.sr,
                            subtype="FLOAT")
             marker.write_text(f"{len(clips)} clips\n")

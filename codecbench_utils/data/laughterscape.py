@@ -35,7 +35,16 @@ import logging
 from pathlib import Path
 
 from ..audio import PathLike
-from .common import BadData, audio_items, dataset_params, finish, rel_id, resolve_root, scan_audio, select_splits
+from .common import (
+    BadData,
+    audio_items,
+    dataset_params,
+    finish,
+    rel_id,
+    resolve_root,
+    scan_audio,
+    select_splits,
+)
 from .manifest import ManifestItem
 
 __all__ = ["NAME", "CATEGORY", "SUBSETS", "LICENSE", "DESCRIPTION", "SIZE", "SOURCE", "speaker_of",

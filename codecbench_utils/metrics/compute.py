@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import write_frame
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, ManifestError, UnknownNameError
-from ..atomic import write_frame
 from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
 
 __all__ = [

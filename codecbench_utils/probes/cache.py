@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..atomic import publish
 from ..audio import PathLike
 from ..data.manifest import ManifestItem
-from ..atomic import publish
 from .features import FeatureExtractor
 
 __all__ = ["EmbeddingCache", "FeatureSet", "extract_features", "FLOAT16_MAX"]

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..audio import PathLike
 from ..atomic import write_frame
+from ..audio import PathLike
 
 __all__ = ["probe_results_dir", "write_table", "read_probe_results", "summarize_asr", "ASR_FILE",
            "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE", "CLS_SUMMARY_FILE"]

@@ -21,8 +21,16 @@ from ..errors import UnknownNameError
 from .cache import FeatureSet, extract_features
 from .config import ASRConfig, ClassificationConfig, load_probe_profile
 from .features import make_extractor, parse_feature_source
-from .results import (ASR_CURVES_FILE, ASR_FILE, ASR_SUMMARY_FILE, CLS_FILE, CLS_SUMMARY_FILE, probe_results_dir,
-                      summarize_asr, write_table)
+from .results import (
+    ASR_CURVES_FILE,
+    ASR_FILE,
+    ASR_SUMMARY_FILE,
+    CLS_FILE,
+    CLS_SUMMARY_FILE,
+    probe_results_dir,
+    summarize_asr,
+    write_table,
+)
 
 __all__ = ["ProbeStageConfig", "probe_stage_config", "load_dataset_items", "resolve_features",
            "run_asr_stage", "run_classification_stage", "StageResult", "DEFAULT_FEATURES"]

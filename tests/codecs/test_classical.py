@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 import pytest
 import scipy.signal as ss
+
 from codecbench_utils.audio import estimate_delay
 from codecbench_utils.codecs.base import CodecSpec
 from codecbench_utils.codecs.classical import CODEC2_DELAY_SAMPLES, Codec2Codec, PyAVCodec

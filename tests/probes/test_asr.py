@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from codecbench_utils.errors import ManifestError
-from codecbench_utils.probes.asr import (BLANK, NUM_CHARS, build_ctc_probe, greedy_decode, labels_to_text,
-                                         repeat_factor, text_to_labels, train_asr_probe)
+from codecbench_utils.probes.asr import (
+    BLANK,
+    NUM_CHARS,
+    build_ctc_probe,
+    greedy_decode,
+    labels_to_text,
+    repeat_factor,
+    text_to_labels,
+    train_asr_probe,
+)
 from codecbench_utils.probes.config import load_probe_profile
 
 #: Packed vs unpadded forward pass: same float32 kernels, different batch shapes.

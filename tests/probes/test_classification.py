@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from codecbench_utils.errors import ManifestError
-from codecbench_utils.probes.classification import (assign_folds, build_classifier, cross_validate, masked_mean,
-                                                    summarize_folds)
+from codecbench_utils.probes.classification import (
+    assign_folds,
+    build_classifier,
+    cross_validate,
+    masked_mean,
+    summarize_folds,
+)
 from codecbench_utils.probes.config import load_probe_profile
 
 #: Three tone/noise classes, 20 items each (chance 1/3). Measured mean accuracy over 5 folds:
