@@ -356,12 +356,17 @@ def compute_metrics(
     meta = {"profile": prof.name, "sim_model": model.name if model is not None else
             (sim_spec if "sim" in metrics else None), "metric_versions": metric_versions(metrics)}
 
-    pool_metrics = [m for m in metrics if specs[m].kind == "pool"]
-    batch_metrics = [m for m in metrics if specs[m].kind == "batched"]
-    seconds = dict.fromkeys(metrics, 0.0)
-    seconds["load"] = 0.0
     if workers is None:
         workers = os.cpu_count() or 1
+    # The batched torch kernels pay off on a GPU. On the CPU their per-item NumPy functions are
+    # faster (mel loss 0.95 s vs 4.3 s for 16 items, measured), and with workers they run beside
+    # PESQ on every core instead of competing with the pool from the driver process.
+    on_gpu = str(device).startswith("cuda")
+    pool_metrics = [m for m in metrics if specs[m].kind == "pool"
+                    or (specs[m].kind == "batched" and not on_gpu and workers > 0)]
+    batch_metrics = [m for m in metrics if specs[m].kind == "batched" and m not in pool_metrics]
+    seconds = dict.fromkeys(metrics, 0.0)
+    seconds["load"] = 0.0
     rows: dict[str, _Row] = {}
     finished: list[dict[str, Any]] = []
     last_write = time.monotonic()

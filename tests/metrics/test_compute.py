@@ -81,7 +81,10 @@ def test_pool_equals_serial_and_resume(dirs, tmp_path):
     pooled = compute_metrics(ref, est, profile="standard", metrics="pesq_nb,pesq_wb,mse", workers=2,
                              progress=False, out=out)
     cols = ["pesq_nb", "pesq_wb", "mse"]
-    np.testing.assert_array_equal(serial[cols].to_numpy(float), pooled[cols].to_numpy(float))
+    np.testing.assert_array_equal(serial[cols[:2]].to_numpy(float), pooled[cols[:2]].to_numpy(float))
+    # workers=0 runs MSE's batched kernel, workers=2 its per-item function in the pool (CPU):
+    # float64 summation order differs (1e-16 relative seen)
+    np.testing.assert_allclose(serial["mse"].to_numpy(float), pooled["mse"].to_numpy(float), rtol=1e-12)
     assert list(serial["status"]) == list(pooled["status"])
     back = read_results(out)  # parquet round trip
     np.testing.assert_array_equal(back[cols].to_numpy(float), pooled[cols].to_numpy(float))
