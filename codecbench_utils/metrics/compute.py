@@ -397,7 +397,9 @@ def compute_metrics(
             write_results(df, out)
         return df
 
-    chunk = max(1, min(4, batch_size // max(workers, 1)))
+    # one chunk = one item's pool tasks: pickle memoizes the shared ref/est arrays within a message,
+    # so each pair crosses the pipe once instead of once per metric
+    chunk = max(1, len(pool_metrics))
     inflight = max(4 * max(workers, 1), (2 * batch_size * max(len(pool_metrics), 1)) // chunk)
     with MetricPool(workers if pool_metrics else 0, chunksize=chunk, max_inflight=inflight) as pool, \
             tqdm(total=len(todo), desc=f"metrics {prof.name}", unit="item", disable=not progress) as bar:
