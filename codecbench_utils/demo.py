@@ -47,7 +47,7 @@ def available_codecs(requested: Sequence[str], *, neural: bool = False) -> list[
     return out
 
 
-def scoring_subset(items: Sequence[ManifestItem], *, every: int = 4) -> list[ManifestItem]:
+def scoring_subset(items: Sequence[ManifestItem], *, every: int = 5) -> list[ManifestItem]:
     """Every ``every``-th item of each dataset (all categories kept), for a quick acoustic stage."""
     counts: dict[str, int] = {}
     out = []
@@ -66,7 +66,7 @@ def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, 
     Codecs run in ``lanes`` parallel lanes (each lane executes one codec's notebooks in
     order). Kernels get one BLAS/OpenMP thread each: the small probe LSTMs are
     latency-bound, so two single-threaded lanes finish sooner than one lane using both
-    cores. The acoustic stage scores a quarter of each dataset (see ``scoring_subset``);
+    cores. The acoustic stage scores a fifth of each dataset (see ``scoring_subset``);
     ``codecbench run --profile demo`` scores the whole corpus.
     """
     from concurrent.futures import ThreadPoolExecutor
