@@ -189,12 +189,15 @@ def _finish_item(codec: Codec, item: ManifestItem, wav: np.ndarray, res: Resynth
 
 
 def _batch_results(codec: Codec, wavs: list[np.ndarray]) -> list[Resynthesis] | None:
-    """Run a batch through ``resynthesize_batch`` when the codec has one; None means go item by item."""
-    batch_fn = getattr(codec, "resynthesize_batch", None)
-    if batch_fn is None or len(wavs) < 2:
+    """Run a batch through the codec's own ``resynthesize_batch``; None means go item by item.
+
+    The base class's default only loops over items: going through it would gain nothing and,
+    when one item fails, make the fallback redo the whole batch.
+    """
+    if len(wavs) < 2 or type(codec).resynthesize_batch is Codec.resynthesize_batch:
         return None
     try:
-        return list(batch_fn(wavs))
+        return list(codec.resynthesize_batch(wavs))
     except Exception as exc:  # fall back to items so one bad item cannot sink its batch-mates
         logger.debug("batch of %d failed (%s); retrying item by item", len(wavs), exc)
         return None
