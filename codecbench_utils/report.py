@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots, tables
+from .probes.results import ASR_FILE, CLS_FILE, read_probe_results
 
 __all__ = ["FiguresConfig", "Results", "figures_config", "load_results", "make_tables", "make_figures",
            "show_tables", "show_figures"]
@@ -72,22 +73,13 @@ def _codec_facts(runs: Path, codecs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["codec", "family", "nominal_kbps", "kbps"])
 
 
-def _probe_rows(runs: Path, kind: str) -> pd.DataFrame:
-    df = tables.collect_results(runs, "probes")
-    if df.empty:
-        return df
-    if kind == "asr":
-        return df[df["wer"].notna()] if "wer" in df.columns else pd.DataFrame()
-    return df[df["accuracy"].notna()] if "accuracy" in df.columns else pd.DataFrame()
-
-
 def load_results(cfg: FiguresConfig) -> Results:
     """Collect every codec's result files under ``cfg.runs``."""
     acoustic = tables.collect_results(cfg.runs, "acoustic")
     if not acoustic.empty and "profile" in acoustic.columns and cfg.profile != "demo":
         acoustic = acoustic[acoustic["profile"] == cfg.profile]
-    asr = _probe_rows(cfg.runs, "asr")
-    cls = _probe_rows(cfg.runs, "classification")
+    asr = read_probe_results(cfg.runs, ASR_FILE)
+    cls = read_probe_results(cfg.runs, CLS_FILE)
     names = sorted(set(acoustic.get("codec", pd.Series(dtype=str))) | set(asr.get("codec", pd.Series(dtype=str)))
                    | set(cls.get("codec", pd.Series(dtype=str))))
     return Results(acoustic, asr, cls, _codec_facts(cfg.runs, names))

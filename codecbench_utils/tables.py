@@ -65,7 +65,7 @@ _PAPER_IDS: dict[tuple[str, str], str] = {
 
 def paper_id(model: str, nq: object, sample_rate: object = None) -> str | None:
     """Our codec id for a row of the paper's tables (None if we have no such configuration)."""
-    key = "".join(ch for ch in str(model).lower() if ch.isalnum()).replace("codec2", "codec2")
+    key = "".join(ch for ch in str(model).lower() if ch.isalnum())
     key = {"maskgctcodec": "maskgct", "xcodec20": "xcodec2", "dac24k": "dac24"}.get(key, key)
     if key == "dac":
         key = "dac44" if str(sample_rate).startswith("44") else "dac24"
