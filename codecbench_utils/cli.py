@@ -34,6 +34,16 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def _key_value(text: str, flag: str, form: str) -> tuple[str, object]:
+    """Split ``KEY=VALUE`` from a repeatable flag; the value is parsed as a YAML scalar (10, true, 1e-3)."""
+    import yaml
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"codecbench: error: {flag} expects {form}, got '{text}'")
+    return key, yaml.safe_load(value)
+
+
 # ---------------------------------------------------------------- data
 def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="list and prepare datasets")
@@ -64,16 +74,12 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_prepare(args: argparse.Namespace) -> int:
-    import yaml
-
     from .data.registry import prepare_dataset
 
     kwargs: dict[str, object] = {"strict": True} if args.strict else {}
     for opt in args.option:
-        key, sep, value = opt.partition("=")
-        if not sep:
-            raise SystemExit(f"codecbench: error: -o expects KEY=VALUE, got '{opt}'")
-        kwargs[key.replace("-", "_")] = yaml.safe_load(value)
+        key, value = _key_value(opt, "-o", "KEY=VALUE")
+        kwargs[key.replace("-", "_")] = value
     items = prepare_dataset(args.name, args.root, subset=args.subset, out=args.out, **kwargs)
     logger.info("wrote %d items to %s", len(items), args.out)
     print(f"{len(items)} items -> {args.out}")
@@ -161,15 +167,13 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- run / figures
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, dict[str, object]]:
     """``stage.name=value`` pairs -> {stage: {name: value}}; values parsed as YAML scalars."""
-    import yaml
-
     out: dict[str, dict[str, object]] = {}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
+        key, value = _key_value(pair, "-p", "stage.name=value")
         stage, dot, name = key.partition(".")
-        if not sep or not dot:
+        if not dot:
             raise SystemExit(f"codecbench: error: -p expects stage.name=value, got '{pair}'")
-        out.setdefault(stage, {})[name] = yaml.safe_load(value)
+        out.setdefault(stage, {})[name] = value
     return out
 
 
