@@ -401,7 +401,9 @@ def compute_metrics(
     # so each pair crosses the pipe once instead of once per metric
     chunk = max(1, len(pool_metrics))
     inflight = max(4 * max(workers, 1), (2 * batch_size * max(len(pool_metrics), 1)) // chunk)
-    with MetricPool(workers if pool_metrics else 0, chunksize=chunk, max_inflight=inflight) as pool, \
+    preload = sorted({f"codecbench_utils.metrics.{specs[m].module}" for m in pool_metrics})
+    with MetricPool(workers if pool_metrics else 0, chunksize=chunk, max_inflight=inflight,
+                    preload=preload) as pool, \
             tqdm(total=len(todo), desc=f"metrics {prof.name}", unit="item", disable=not progress) as bar:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]

