@@ -8,7 +8,12 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["listening_table"]
+__all__ = ["listening_table", "png_img"]
+
+
+def png_img(png: bytes, *, style: str = "max-width:100%") -> str:
+    """An ``<img>`` tag holding PNG bytes inline, so notebooks and reports stay self-contained."""
+    return f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" style="{style}"/>'
 
 
 def _audio_tag(path: Path, max_seconds: float) -> str:

@@ -168,13 +168,12 @@ def best_worst_examples(df: pd.DataFrame, *, metric: str, ref_paths: dict[str, A
     ``ref_paths``/``est_paths`` map item ids to files. Returns an IPython display
     object (a table of players followed by the figures).
     """
-    import base64
     import io
 
     from IPython.display import HTML
 
     from .audio import load_audio
-    from .display import listening_table
+    from .display import listening_table, png_img
 
     ok = df[np.isfinite(pd.to_numeric(df[metric], errors="coerce"))].sort_values(metric,
                                                                                ascending=not higher_is_better)
@@ -189,7 +188,7 @@ def best_worst_examples(df: pd.DataFrame, *, metric: str, ref_paths: dict[str, A
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=80)
         _plt().close(fig)
-        figs.append("<img src='data:image/png;base64," + base64.b64encode(buf.getvalue()).decode() + "'/>")
+        figs.append(png_img(buf.getvalue()))
     return HTML(listening_table(rows).data + "".join(figs))
 
 

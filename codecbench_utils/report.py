@@ -189,10 +189,9 @@ def show_tables(made: dict[str, pd.DataFrame], *, floatfmt: str = ".3f"):
 
 def show_figures(paths: list[Path]):
     """The PNG figures inline, one under another."""
-    import base64
-
     from IPython.display import HTML
 
-    imgs = [f'<h4>{p.stem}</h4><img src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}" '
-            f'style="max-width:100%">' for p in paths if p.suffix == ".png"]
+    from .display import png_img
+
+    imgs = [f"<h4>{p.stem}</h4>{png_img(p.read_bytes())}" for p in paths if p.suffix == ".png"]
     return HTML("".join(imgs) if imgs else "<p><i>no figures</i></p>")

@@ -111,3 +111,19 @@ def test_codecbench_figures_writes_html_report(tmp_path, rng):
     html = r.notebook.with_suffix(".html").read_text()
     assert "table3_overall" in html and "data:image/png;base64" in html
     assert "figures_config(" not in html  # code hidden: a report, not a notebook dump
+
+
+def test_show_figures_embeds_each_png_once(tmp_path):
+    import base64
+    import re
+
+    from codecbench_utils.report import show_figures
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
+    (tmp_path / "table3.png").write_bytes(png)
+    (tmp_path / "notes.txt").write_text("not a figure")
+    html = show_figures(sorted(tmp_path.iterdir())).data
+    blobs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    assert [base64.b64decode(b) for b in blobs] == [png]
+    assert "<h4>table3</h4>" in html and "notes" not in html
+    assert "no figures" in show_figures([]).data
