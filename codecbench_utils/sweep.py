@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 SWEEP_STAGES: tuple[str, ...] = ("resynthesis", "acoustic", "asr", "classification")
 SHARDED_STAGES: frozenset[str] = frozenset({"resynthesis", "acoustic"})
 #: environment variable for fault-injection tests: a marker path; the first resynthesis task that
-#: sees it missing creates it and kills its own process half-way through its shard.
+#: sees it missing creates it and kills its own process once half its shard is recorded.
 KILL_ONCE_ENV = "CODECBENCH_SWEEP_KILL_ONCE"
 
 
@@ -142,18 +142,15 @@ def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
     items = _shard_items(cfg, task)
     out = cfg.runs / task.codec / "resynth"
     codec = load_codec(task.codec, device=cfg.device)
-    counts = {"done": 0, "skipped": 0, "failed": 0}
-    # two halves, so the fault-injection hook can kill the worker between them
-    half = max(1, len(items) // 2)
-    for chunk in (items[:half], items[half:]):
-        if not chunk:
-            continue
-        s = resynthesize(codec, chunk, out, device=cfg.device, progress=False)
-        counts["done"] += s.n_done
-        counts["skipped"] += s.n_skipped
-        counts["failed"] += s.n_failed
-        _kill_once_if_asked(counts["done"] + counts["skipped"] + counts["failed"], len(items))
-    return counts
+    recorded = 0
+
+    def after_item(_rec: object) -> None:
+        nonlocal recorded
+        recorded += 1
+        _kill_once_if_asked(recorded, len(items))
+
+    s = resynthesize(codec, items, out, device=cfg.device, progress=False, on_item=after_item)
+    return {"done": s.n_done, "skipped": s.n_skipped, "failed": s.n_failed}
 
 
 def _run_acoustic(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:

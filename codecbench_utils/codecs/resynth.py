@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -213,6 +214,7 @@ def resynthesize(
     batch_size: int = 1,
     manifest_dir: PathLike | None = None,
     progress: bool = True,
+    on_item: Callable[[ResynthRecord], None] | None = None,
 ) -> ResynthSummary:
     """Resynthesize every item of a manifest through a codec.
 
@@ -229,6 +231,9 @@ def resynthesize(
     batch_size : int
         Items per codec call for codecs with ``resynthesize_batch`` (neural
         codecs on a GPU); others go item by item whatever the value.
+    on_item : callable, optional
+        Called with each item's record once it is in the index (done or failed; not for
+        items skipped as already done): a hook for progress reporting and fault injection.
 
     Returns
     -------
@@ -274,6 +279,8 @@ def resynthesize(
             summary.n_done += 1
         else:
             summary.n_failed += 1
+        if on_item is not None:
+            on_item(rec)
 
     def failed(item: ManifestItem, exc: BaseException) -> ResynthRecord:
         reason = str(exc) if str(exc) else type(exc).__name__

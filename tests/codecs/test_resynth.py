@@ -175,3 +175,18 @@ def test_concurrent_shards_share_one_index(tmp_path, rng):
     idx = read_index(out)
     assert sorted(idx) == sorted(it.id for it in items)
     assert len((out / "index.jsonl").read_text().splitlines()) == 4
+
+
+def test_on_item_sees_each_recorded_item_after_it_is_indexed(tmp_path, rng):
+    items = _corpus(tmp_path, rng, n=3)
+    seen = []
+
+    def hook(rec):
+        seen.append((rec.id, rec.status, rec.id in read_index(tmp_path / "out")))
+
+    resynthesize(IdentityCodec(SPEC), tmp_path / "m.jsonl", tmp_path / "out", progress=False, on_item=hook)
+    assert [(i, st) for i, st, _ in seen] == [(it.id, "ok") for it in items]
+    assert all(indexed for *_, indexed in seen)
+    seen.clear()
+    resynthesize(IdentityCodec(SPEC), tmp_path / "m.jsonl", tmp_path / "out", progress=False, on_item=hook)
+    assert seen == []  # skipped items are not reported
