@@ -16,7 +16,8 @@ maskgct     github.com/open-mmlab/Amphion acoustic codec   the decoder quantizer
             (huggingface.co/amphion/MaskGCT,               for the first ``n_q`` codebooks
             ``acoustic_codec/model*.safetensors``)
 stablecodec ``pip install stable-codec``                   FSQ latent (``encode``'s latents)  --
-flowdec     github.com/facebookresearch/FlowDec            adapter pending (raises)           --
+flowdec     github.com/facebookresearch/FlowDec            quantized latent z of its NDAC     1024
+            (``checkpoints.zip``; module ``codecs.flowdec``)  codec (DAC ``encode``)
 baichuan    github.com/baichuan-inc/Baichuan-Audio        adapter pending (raises)           --
 ==========  =============================================  ================================  ====
 
@@ -43,7 +44,7 @@ from ..audio import check_audio, fit_length
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, Encoded
 
-__all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec", "FlowDecCodec",
+__all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec",
            "BaichuanCodec", "option_path"]
 
 
@@ -375,17 +376,6 @@ class _PendingCodec(RepoCheckoutCodec):
     def available(cls, spec: CodecSpec) -> str | None:
         reason = super().available(spec)
         return reason or f"adapter for {cls.SOURCE} not implemented yet (#4)"
-
-
-class FlowDecCodec(_PendingCodec):
-    """FlowDec (Welker et al., ICLR 2025): DAC-style RVQ at 75 Hz + flow-matching postfilter, 48 kHz."""
-
-    SOURCE = "github.com/facebookresearch/FlowDec"
-    PATHS = {
-        "repo_dir": "clone https://github.com/facebookresearch/FlowDec and point options.repo_dir at it",
-        "checkpoint": "download the FlowDec checkpoint named in the FlowDec README",
-    }
-    HOP = 640
 
 
 class BaichuanCodec(_PendingCodec):

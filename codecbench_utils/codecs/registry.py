@@ -30,7 +30,7 @@ BACKENDS: dict[str, str] = {
     "hf_wavtokenizer": "codecbench_utils.codecs.hf:WavTokenizerCodec",
     "bigcodec": "codecbench_utils.codecs.native:BigCodecCodec",
     "maskgct": "codecbench_utils.codecs.native:MaskGCTCodec",
-    "flowdec": "codecbench_utils.codecs.native:FlowDecCodec",
+    "flowdec": "codecbench_utils.codecs.flowdec:FlowDecCodec",
     "baichuan": "codecbench_utils.codecs.native:BaichuanCodec",
     "stablecodec": "codecbench_utils.codecs.native:StableCodecCodec",
 }

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from codecbench_utils.codecs.base import CodecSpec
-from codecbench_utils.codecs.native import BigCodecCodec, FlowDecCodec, MaskGCTCodec, option_path
+from codecbench_utils.codecs.native import BigCodecCodec, MaskGCTCodec, option_path
 from codecbench_utils.codecs.registry import get_spec
-from codecbench_utils.errors import CodecRuntimeError, MissingWeightsError
+from codecbench_utils.errors import MissingWeightsError
 
 torch = pytest.importorskip("torch")
 
@@ -129,16 +129,6 @@ def test_maskgct_names_files_expected(monkeypatch, tmp_path):
     monkeypatch.setenv("CODECBENCH_MASKGCT_DIR", str(tmp_path / "MaskGCT"))
     reason = MaskGCTCodec.available(get_spec("maskgct_nq8"))
     assert "acoustic_codec/model.safetensors" in reason and "amphion/MaskGCT" in reason
-
-
-def test_pending_adapters_say_so(tmp_path, monkeypatch):
-    (tmp_path / "ckpt.pt").write_bytes(b"")
-    monkeypatch.setenv("CODECBENCH_FLOWDEC_DIR", str(tmp_path))
-    monkeypatch.setenv("CODECBENCH_FLOWDEC_CKPT", str(tmp_path / "ckpt.pt"))
-    spec = get_spec("flowdec_nq8")
-    assert "not implemented" in FlowDecCodec.available(spec)
-    with pytest.raises(CodecRuntimeError, match="not implemented"):
-        FlowDecCodec(spec)
 
 
 def test_option_path_expands(monkeypatch, tmp_path):
