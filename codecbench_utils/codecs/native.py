@@ -6,23 +6,21 @@ YAML values may use ``~`` and ``${ENV_VARS}``, e.g. ``${CODECBENCH_BIGCODEC_DIR}
 Nothing is cloned or downloaded here: when a path is missing the error names the
 codec, the file expected and where to get it.
 
-==========  =============================================  ================================  ====
-backend     upstream                                       ``embed`` returns                 dim
-==========  =============================================  ================================  ====
-bigcodec    github.com/Aria-K-Alethia/BigCodec             post-VQ embedding                 1024
-            (``bigcodec.pt``, huggingface.co/Alethia/      (``vq_post_emb``)
-            BigCodec)
-maskgct     github.com/open-mmlab/Amphion acoustic codec   the decoder quantizer's output     256
-            (huggingface.co/amphion/MaskGCT,               for the first ``n_q`` codebooks
-            ``acoustic_codec/model*.safetensors``)
-stablecodec ``pip install stable-codec``                   FSQ latent (``encode``'s latents)  --
-flowdec     github.com/facebookresearch/FlowDec            quantized latent z of its NDAC     1024
-            (``checkpoints.zip``; module ``codecs.flowdec``)  codec (DAC ``encode``)
-baichuan    github.com/baichuan-inc/Baichuan-Audio        adapter pending (raises)           --
-==========  =============================================  ================================  ====
+Per backend, upstream and what ``embed`` returns (dimension):
+
+- ``bigcodec``: github.com/Aria-K-Alethia/BigCodec (``bigcodec.pt``,
+  huggingface.co/Alethia/BigCodec); the post-VQ embedding ``vq_post_emb`` (1024).
+- ``maskgct``: the acoustic codec of github.com/open-mmlab/Amphion (huggingface.co/amphion/MaskGCT,
+  ``acoustic_codec/model*.safetensors``); the decoder quantizer's output for the first ``n_q``
+  codebooks (256).
+- ``stablecodec``: ``pip install stable-codec``; the FSQ latent (``encode``'s latents).
+- ``flowdec`` (module :mod:`~codecbench_utils.codecs.flowdec`): github.com/facebookresearch/FlowDec
+  and its ``checkpoints.zip``; the quantized latent ``z`` of its NDAC codec (``latent_dim``, 1024).
+- ``baichuan`` (module :mod:`~codecbench_utils.codecs.baichuan`): the Baichuan-Audio-Base snapshot's
+  audio tokenizer + the repository's 24 kHz vocoder; the RVQ-dequantized latent at 12.5 Hz.
 
 Like the transformers backends, inputs are right-padded to whole frames and outputs
-trimmed back to the input length (all three working adapters are non-causal
+trimmed back to the input length (BigCodec, MaskGCT and Stable Codec are non-causal
 convolutional codecs with symmetric padding, so no delay remains).
 """
 
@@ -41,11 +39,10 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_audio, fit_length
-from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
+from ..errors import MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, Encoded
 
-__all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec",
-           "BaichuanCodec", "option_path"]
+__all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec", "option_path"]
 
 
 def option_path(spec: CodecSpec, key: str, override: str | os.PathLike[str] | None = None) -> Path:
@@ -363,31 +360,3 @@ class StableCodecCodec(RepoCheckoutCodec):
         if lat.shape[0] != self.frames_for(len(wav)):  # (D, F) -> (F, D)
             lat = lat.T
         return lat[: self.frames_for(len(wav))].float().cpu().numpy()
-
-
-class _PendingCodec(RepoCheckoutCodec):
-    """Checks paths like the others, then refuses: the upstream API is not wired in yet."""
-
-    def _load(self) -> None:
-        raise CodecRuntimeError(f"codec '{self.id}': the {self.SOURCE} adapter is not implemented yet "
-                                "(paths found; see issue #4)", codec_id=self.id)
-
-    @classmethod
-    def available(cls, spec: CodecSpec) -> str | None:
-        reason = super().available(spec)
-        return reason or f"adapter for {cls.SOURCE} not implemented yet (#4)"
-
-
-class BaichuanCodec(_PendingCodec):
-    """Baichuan-Audio tokenizer: 8-layer RVQ at 12.5 Hz (86 bits a frame)."""
-
-    SOURCE = "github.com/baichuan-inc/Baichuan-Audio"
-    PATHS = {
-        "repo_dir": "clone https://github.com/baichuan-inc/Baichuan-Audio and point options.repo_dir at it",
-        "checkpoint": "download the audio tokenizer from https://huggingface.co/baichuan-inc/Baichuan-Audio-Base",
-    }
-    HOP = 1280
-
-    @property
-    def codebook_sizes(self) -> list[int]:
-        return [int(s) for s in self.spec.options["codebook_sizes"]]

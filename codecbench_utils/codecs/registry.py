@@ -31,7 +31,7 @@ BACKENDS: dict[str, str] = {
     "bigcodec": "codecbench_utils.codecs.native:BigCodecCodec",
     "maskgct": "codecbench_utils.codecs.native:MaskGCTCodec",
     "flowdec": "codecbench_utils.codecs.flowdec:FlowDecCodec",
-    "baichuan": "codecbench_utils.codecs.native:BaichuanCodec",
+    "baichuan": "codecbench_utils.codecs.baichuan:BaichuanCodec",
     "stablecodec": "codecbench_utils.codecs.native:StableCodecCodec",
 }
 
