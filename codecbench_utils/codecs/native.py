@@ -13,7 +13,8 @@ Per backend, upstream and what ``embed`` returns (dimension):
 - ``maskgct``: the acoustic codec of github.com/open-mmlab/Amphion (huggingface.co/amphion/MaskGCT,
   ``acoustic_codec/model*.safetensors``); the decoder quantizer's output for the first ``n_q``
   codebooks (256).
-- ``stablecodec``: ``pip install stable-codec``; the FSQ latent (``encode``'s latents).
+- ``stablecodec``: ``pip install stable-codec``; the post-hoc FSQ's dequantized latent, i.e. what
+  ``decode`` feeds the decoder (6; ``encode``'s own latents are the continuous pre-bottleneck ones).
 - ``flowdec`` (module :mod:`~codecbench_utils.codecs.flowdec`): github.com/facebookresearch/FlowDec
   and its ``checkpoints.zip``; the quantized latent ``z`` of its NDAC codec (``latent_dim``, 1024).
 - ``baichuan`` (module :mod:`~codecbench_utils.codecs.baichuan`): the Baichuan-Audio-Base snapshot's
@@ -215,9 +216,10 @@ class MaskGCTCodec(RepoCheckoutCodec):
     }
     WEIGHTS_KEY = "encoder"
     HOP = 480
-    #: the acoustic codec's architecture (models/tts/maskgct/config/maskgct.json upstream)
+    #: the acoustic codec's architecture (models/tts/maskgct/config/maskgct.json upstream; its decoder
+    #: key "in_channel" is a typo that upstream's cfg lookup ignores, the keyword is ``in_channels``)
     ENCODER_KW = {"d_model": 96, "up_ratios": [3, 4, 5, 8], "out_channels": 256, "use_tanh": False}
-    DECODER_KW = {"in_channel": 256, "upsample_initial_channel": 1536, "up_ratios": [8, 5, 4, 3],
+    DECODER_KW = {"in_channels": 256, "upsample_initial_channel": 1536, "up_ratios": [8, 5, 4, 3],
                   "num_quantizers": 12, "codebook_size": 1024, "codebook_dim": 8, "quantizer_type": "fvq",
                   "quantizer_dropout": 0.5, "commitment": 0.25, "codebook_loss_weight": 1.0,
                   "use_l2_normlize": True, "codebook_type": "euclidean", "kmeans_init": False,
@@ -263,7 +265,8 @@ class MaskGCTCodec(RepoCheckoutCodec):
 
         vq = torch.as_tensor(np.asarray(encoded.codes), device=self.device)[:, None]  # (n_q, 1, F)
         with torch.inference_mode():
-            audio = self.decoder(self.decoder.vq2emb(vq), vq=False)
+            # upstream sums all 12 codebooks unless told how many rows ``vq`` has
+            audio = self.decoder(self.decoder.vq2emb(vq, n_quantizers=vq.shape[0]), vq=False)
         return fit_length(audio.reshape(-1).float().cpu().numpy(), encoded.n_samples)
 
     def embed(self, wav: np.ndarray) -> np.ndarray:
@@ -338,7 +341,7 @@ class StableCodecCodec(RepoCheckoutCodec):
         import torch
 
         _, tokens = self._run(wav)
-        if isinstance(tokens, (list, tuple)):  # one (1, F) tensor per token of the bottleneck
+        if isinstance(tokens, (list, tuple)):  # one (1, F, 1) tensor per stage of the bottleneck
             t = torch.stack([x.reshape(-1) for x in tokens])
         elif tokens.shape[-1] == self.n_q:  # (1, F, n_q)
             t = tokens.reshape(-1, self.n_q).T
@@ -350,13 +353,15 @@ class StableCodecCodec(RepoCheckoutCodec):
         import torch
 
         codes = torch.as_tensor(np.asarray(encoded.codes), device=self.device)  # (n_q, F)
+        tokens = [c[None, :, None] for c in codes]  # upstream: one (1, F, 1) tensor per bottleneck stage
         with torch.inference_mode():
-            audio = self.sc.decode(codes.T[None], posthoc_bottleneck=True)
+            audio = self.sc.decode(tokens, posthoc_bottleneck=True)
         return fit_length(audio.reshape(-1).float().cpu().numpy(), encoded.n_samples)
 
     def embed(self, wav: np.ndarray) -> np.ndarray:
-        latents, _ = self._run(wav)
-        lat = latents[0]
-        if lat.shape[0] != self.frames_for(len(wav)):  # (D, F) -> (F, D)
-            lat = lat.T
-        return lat[: self.frames_for(len(wav))].float().cpu().numpy()
+        import torch
+
+        _, tokens = self._run(wav)  # encode's latents are pre-bottleneck (continuous), not quantized
+        with torch.inference_mode():
+            lat = self.sc.residual_fsq.decode(tokens)  # (1, D, F): the latent ``decode`` synthesizes from
+        return lat[0].T[: self.frames_for(len(wav))].float().cpu().numpy()
