@@ -257,23 +257,24 @@ def _build_head_classes() -> dict[str, Any]:
             self.linear = nn.Linear(out_channels * 2, emb_dim)
 
         def layer_features(self, wav):
-            """s3prl's ``hidden_states``: the input of every layer plus the last layer's raw output."""
+            """s3prl's ``hidden_states``: the input of every layer, then the encoder's output.
+
+            s3prl's WavLM wrapper hooks the input of each transformer layer and the
+            output of the encoder; WavLM-Large is pre-LN (``layer_norm_first``), so
+            that output has the encoder's final LayerNorm applied, as has
+            ``last_hidden_state`` here.
+            """
             wav = F.layer_norm(wav, wav.shape[-1:])  # WavLM-Large normalises each waveform
             states: list = []
-            layers = self.trunk.encoder.layers
-            hooks = [layers[0].register_forward_pre_hook(
+            hooks = [layer.register_forward_pre_hook(
                 lambda _m, args, kwargs: states.append(args[0] if args else kwargs["hidden_states"]),
-                with_kwargs=True)]
-            hooks += [layer.register_forward_hook(
-                lambda _m, _i, out: states.append(out[0] if isinstance(out, tuple) else out)) for layer in layers]
+                with_kwargs=True) for layer in self.trunk.encoder.layers]
             try:
-                self.trunk(wav)
+                last = self.trunk(wav).last_hidden_state
             finally:
                 for h in hooks:
                     h.remove()
-            # recorded by hand: transformers' own hidden_states apply the encoder's final LayerNorm
-            # to the last one, s3prl's (what the checkpoint was trained on) do not
-            return states
+            return [*states, last]
 
         def forward(self, wav):
             hs = torch.stack(self.layer_features(wav), dim=0)  # (L+1, B, T, D)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +119,89 @@ def test_resemblyzer_sim(resemblyzer_model, signal, rng):
     assert 0.5 < float(value) <= 1.0 + 1e-9
     with pytest.raises(InvalidAudioError, match="silent"):
         sim_mod.sim(ref, np.zeros_like(ref), 16000, model=resemblyzer_model)
+
+
+# ---------------------------------------------------------------- the real checkpoint's key names
+KEYS_FILE = Path(__file__).parent / "data" / "unispeech_wavlm_ecapa_keys.txt"
+
+
+def _upstream_keys() -> dict[str, tuple[int, ...]]:
+    """The tensors of UniSpeech's wavlm_large_finetune.pth (name -> shape), from the fixture."""
+    out: dict[str, tuple[int, ...]] = {}
+    for line in KEYS_FILE.read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, shape = line.split("\t")
+        assert name not in out, f"duplicate key {name}"
+        out[name] = tuple(int(d) for d in shape.split(",") if d)
+    return out
+
+
+def _map_all(keys, ours) -> dict[str, str]:
+    """upstream key -> our key; fails if two upstream keys land on one of ours."""
+    mapped = {k: sim_mod.unispeech_to_hf_key(k, frozenset(ours)) for k in keys}
+    seen: dict[str, str] = {}
+    for k, new in mapped.items():
+        assert new not in seen, f"{seen[new]} and {k} both map to {new}"
+        seen[new] = k
+    return mapped
+
+
+def test_upstream_checkpoint_keys_map_exactly_onto_wavlm_large_ecapa():
+    upstream = _upstream_keys()
+    assert len(upstream) == 710
+    with torch.device("meta"):  # shapes only, no 300M-parameter allocation
+        model = sim_mod.build_wavlm_ecapa()
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    mapped = _map_all(upstream, ours)
+    assert sorted(set(ours) - set(mapped.values())) == []  # missing
+    assert sorted(v for v in mapped.values() if v not in ours) == []  # unexpected
+    assert {k: (shape, ours[mapped[k]]) for k, shape in upstream.items() if ours[mapped[k]] != shape} == {}
+
+
+def test_strict_loader_accepts_upstream_names_on_tiny_config(tmp_path):
+    """A checkpoint spelled with the fixture's (upstream) names loads strictly into a tiny model."""
+    cfg = _tiny_config()
+    model = sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD)
+    ours = model.state_dict()
+    n_conv, n_layers = len(cfg.conv_dim), cfg.num_hidden_layers
+
+    def in_tiny(key: str) -> bool:
+        m = re.search(r"conv_layers\.(\d+)\.", key)
+        if m and int(m[1]) >= n_conv:
+            return False
+        m = re.search(r"encoder\.layers\.(\d+)\.", key)
+        return not (m and int(m[1]) >= n_layers)
+
+    keys = [k for k in _upstream_keys() if in_tiny(k)]
+    mapped = _map_all(keys, ours)
+    torch.manual_seed(1)
+    state = {k: (torch.randn_like(ours[mapped[k]]) if ours[mapped[k]].is_floating_point()
+                 else ours[mapped[k]].clone()) for k in keys}
+    path = tmp_path / "wavlm_large_finetune.pth"
+    torch.save({"model": state}, path)
+    loaded = sim_mod.load_wavlm_ecapa_state(sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD), path)
+    after = loaded.state_dict()
+    for k in keys:
+        torch.testing.assert_close(after[mapped[k]], state[k], rtol=0, atol=0)
+
+
+def test_layer_features_follow_s3prl_hooks():
+    """s3prl records every layer's input and the encoder's output; WavLM-Large is pre-LN, so the
+    last state is the final layer's output after the encoder's LayerNorm."""
+    cfg = _tiny_config()
+    model = sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD)
+    raw: list = []
+    hook = model.trunk.encoder.layers[-1].register_forward_hook(lambda _m, _i, out: raw.append(out[0]))
+    torch.manual_seed(2)
+    x = torch.randn(1, 4000)
+    try:
+        with torch.no_grad():
+            states = model.layer_features(x)
+    finally:
+        hook.remove()
+    assert len(states) == cfg.num_hidden_layers + 1 == model.feature_weight.numel()
+    with torch.no_grad():
+        expected_last = model.trunk.encoder.layer_norm(raw[0])
+    torch.testing.assert_close(states[-1], expected_last)
+    assert not torch.allclose(states[-1], raw[0])
