@@ -57,7 +57,7 @@ import numpy as np
 from ..audio import check_audio, fit_length, resample
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
 from .base import CodecSpec, Encoded
-from .native import RepoCheckoutCodec, _on_sys_path
+from .native import RepoCheckoutCodec
 
 __all__ = ["BaichuanCodec"]
 
@@ -251,13 +251,7 @@ class BaichuanCodec(RepoCheckoutCodec):
         self.tokenizer = tok.eval().to(device=self.device, dtype=self.dtype)
         self.seed = int(self.spec.options.get("seed", 0))
 
-        with _on_sys_path(self.paths["vocoder_dir"]):
-            try:
-                voc_mod = importlib.import_module("cosy24k_vocoder")
-            except ImportError as exc:
-                raise MissingDependencyError(f"codec '{self.id}': cannot import cosy24k_vocoder from "
-                                             f"{self.paths['vocoder_dir']} ({self.SOURCE}): {exc}",
-                                             codec_id=self.id) from exc
+        voc_mod = self._import("cosy24k_vocoder", self.paths["vocoder_dir"])
         self.vocoder = voc_mod.Cosy24kVocoder.from_pretrained(str(self.paths["vocoder_dir"] / "hift.pt"))
         self.vocoder = self.vocoder.eval().to(self.device)
         self.vocoder_sr = int(getattr(self.vocoder.hifigan_generator, "sampling_rate", 24000))
@@ -353,9 +347,7 @@ class BaichuanCodec(RepoCheckoutCodec):
                                     "enabled, so codes cannot be turned back into audio", codec_id=self.id)
         codes = torch.as_tensor(np.asarray(encoded.codes, dtype=np.int64), device=self.device).T  # (F, n_q)
         pieces = []
-        devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
-        with torch.inference_mode(), torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed)
+        with torch.inference_mode(), self._seeded(self.seed):
             for start in range(0, codes.shape[0], self.window_frames):
                 chunk = codes[start: start + self.window_frames]
                 pieces.append(fit_length(self._decode_window(chunk), chunk.shape[0] * self.HOP))

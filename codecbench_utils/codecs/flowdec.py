@@ -210,14 +210,7 @@ class FlowDecCodec(RepoCheckoutCodec):
         return fit_length(x.reshape(-1).float().cpu().numpy(), encoded.n_samples)
 
     def _postfilter(self, y: Any) -> Any:
-        import torch
-
-        if self.seed is None:
-            return self.flow.enhance(y, N=self.n_steps, solver=self.solver)
-        dev = torch.device(self.device)
-        devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed)
+        with self._seeded(self.seed):
             return self.flow.enhance(y, N=self.n_steps, solver=self.solver)
 
     def embed(self, wav: np.ndarray) -> np.ndarray:

@@ -112,8 +112,9 @@ class RepoCheckoutCodec(Codec):
             return str(exc)
         return None
 
-    def _import(self, module: str) -> Any:
-        repo = self.paths.get("repo_dir")
+    def _import(self, module: str, folder: Path | None = None) -> Any:
+        """Import ``module`` from ``folder`` (default: the checkout) without leaving it on sys.path."""
+        repo = folder if folder is not None else self.paths.get("repo_dir")
         ctx = _on_sys_path(repo) if repo is not None else contextlib.nullcontext()
         with ctx:
             try:
@@ -124,6 +125,23 @@ class RepoCheckoutCodec(Codec):
 
     def _load(self) -> None:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _seeded(self, seed: int | None) -> Iterator[None]:
+        """Run sampling decoders (flow matching, vocoder noise) from ``seed`` without touching global RNG state.
+
+        ``None`` leaves the RNG alone (not repeatable).
+        """
+        if seed is None:
+            yield
+            return
+        import torch
+
+        dev = torch.device(self.device)
+        devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            yield
 
     @property
     def codebook_sizes(self) -> list[int]:
