@@ -83,6 +83,41 @@ def _resample_paper(x: np.ndarray, sr: int) -> np.ndarray:
     return resample_poly(x, FS, sr)  # the same filter without importing scipy.signal (see polyphase)
 
 
+def _silent_ref(metric: str, item: int | None = None) -> InvalidAudioError:
+    where = f"batch item {item}: " if item is not None else ""
+    return InvalidAudioError(f"{metric}: {where}ref is silent (all zeros); STOI is undefined",
+                             item_id=None if item is None else str(item), metric=metric)
+
+
+def _too_few_frames(metric: str, n_keep: int, item: int | None = None) -> InvalidAudioError:
+    where = f"batch item {item}: " if item is not None else ""
+    return InvalidAudioError(
+        f"{metric}: {where}{n_keep} non-silent 25.6 ms frames left after removing frames 40 dB below the "
+        f"loudest ref frame; {metric} needs >= {N_SEG + 1} (30 STFT frames, 384 ms)",
+        item_id=None if item is None else str(item), metric=metric)
+
+
+def _zero_band(metric: str, item: int | None = None) -> MetricError:
+    where = f"batch item {item}: " if item is not None else ""
+    return MetricError(
+        f"{metric}: {where}a 1/3-octave band is exactly zero over a whole 384 ms segment (the reference "
+        f"port divides by its norm without regularization), so {metric} is undefined",
+        item_id=None if item is None else str(item), metric=metric)
+
+
+def _per_item(ref, est, sr, *, metric: str, score: Callable[[np.ndarray, np.ndarray], float]) -> np.ndarray:
+    """Validate a pair, reject silent refs, and ``score`` each 1-D signal pair along the leading dims."""
+    r, e = _check_pair(ref, est, sr, metric=metric, min_seconds=MIN_SECONDS)
+    flat_r = r.reshape(-1, r.shape[-1])
+    flat_e = e.reshape(-1, e.shape[-1])
+    out = np.empty(len(flat_r))
+    for i, (a, b) in enumerate(zip(flat_r, flat_e, strict=True)):
+        if not np.any(a != 0):
+            raise _silent_ref(metric)
+        out[i] = score(a, b)
+    return out.reshape(r.shape[:-1])
+
+
 def stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = False) -> np.ndarray:
     """Short-Time Objective Intelligibility (Taal et al., 2011), via ``pystoi.stoi``.
 
@@ -125,13 +160,7 @@ def stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = False) -
     """
     from pystoi import stoi as _pystoi
 
-    r, e = _check_pair(ref, est, sr, metric="stoi", min_seconds=MIN_SECONDS)
-    flat_r = r.reshape(-1, r.shape[-1])
-    flat_e = e.reshape(-1, e.shape[-1])
-    out = np.empty(len(flat_r))
-    for i, (a, b) in enumerate(zip(flat_r, flat_e, strict=True)):
-        if not np.any(a != 0):
-            raise InvalidAudioError("stoi: ref is silent (all zeros); STOI is undefined", metric="stoi")
+    def score(a: np.ndarray, b: np.ndarray) -> float:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             value = _pystoi(a, b, int(sr), extended=extended)
@@ -141,8 +170,9 @@ def stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = False) -
                 "40 dB below the loudest one; STOI is undefined",
                 metric="stoi",
             )
-        out[i] = value
-    return out.reshape(r.shape[:-1])
+        return value
+
+    return _per_item(ref, est, sr, metric="stoi", score=score)
 
 
 def _vad_frames_torch(x10, lengths, shift: int):
@@ -203,14 +233,7 @@ def _stoi_kernel(
         n_seg = n_spec - N_SEG + 1
         bad = torch.nonzero(n_seg < 1).flatten().tolist()
         if bad:
-            i = bad[0]
-            raise InvalidAudioError(
-                f"{metric}: batch item {i}: {int(n_keep[i])} non-silent 25.6 ms frames left after removing "
-                f"frames 40 dB below the loudest ref frame; {metric} needs >= {N_SEG + 1} "
-                f"(30 STFT frames, 384 ms)",
-                item_id=str(i),
-                metric=metric,
-            )
+            raise _too_few_frames(metric, int(n_keep[bad[0]]), bad[0])
         # compact kept frames to the front, in order (stable sort on "dropped")
         order = torch.sort((~keep).to(torch.int8), dim=1, stable=True).indices
         xk = torch.gather(xf, 1, order[..., None].expand_as(xf))
@@ -258,13 +281,7 @@ def _stoi_kernel(
     out = d.cpu().numpy()
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
-        i = int(bad[0])
-        raise MetricError(
-            f"{metric}: batch item {i}: a 1/3-octave band is exactly zero over a whole 384 ms segment "
-            f"(the reference port divides by its norm without regularization), so {metric} is undefined",
-            item_id=str(i),
-            metric=metric,
-        )
+        raise _zero_band(metric, int(bad[0]))
     return out
 
 
@@ -317,11 +334,7 @@ def _stoi_one(x: np.ndarray, y: np.ndarray, *, extended: bool, paper: bool, metr
     keep = (energies - energies.max() + DYN_RANGE) > 0
     n_keep = int(keep.sum())
     if n_keep - 1 - N_SEG + 1 < 1:
-        raise InvalidAudioError(
-            f"{metric}: {n_keep} non-silent 25.6 ms frames left after removing frames 40 dB below the "
-            f"loudest ref frame; {metric} needs >= {N_SEG + 1} (30 STFT frames, 384 ms)",
-            metric=metric,
-        )
+        raise _too_few_frames(metric, n_keep)
     obm_t = _third_octave_matrix().T
     bands = []
     for fr in (xw[keep], yw[keep]):
@@ -345,26 +358,8 @@ def _stoi_one(x: np.ndarray, y: np.ndarray, *, extended: bool, paper: bool, metr
         den_x = np.sqrt(np.einsum("bmk,bmk->bm", xc, xc)) + eps
         value = float((dot / den_y / den_x).sum() / (xs.shape[1] * NUMBAND))
     if not np.isfinite(value):
-        raise MetricError(
-            f"{metric}: a 1/3-octave band is exactly zero over a whole 384 ms segment (the reference "
-            f"port divides by its norm without regularization), so {metric} is undefined",
-            metric=metric,
-        )
+        raise _zero_band(metric)
     return value
-
-
-def _per_item(ref, est, sr, *, extended: bool, paper: bool, metric: str, resampler) -> np.ndarray:
-    """Validate, resample to 10 kHz and run :func:`_stoi_one` on each signal along the leading dims."""
-    r, e = _check_pair(ref, est, sr, metric=metric, min_seconds=MIN_SECONDS)
-    flat_r = r.reshape(-1, r.shape[-1])
-    flat_e = e.reshape(-1, e.shape[-1])
-    out = np.empty(len(flat_r))
-    for i, (a, b) in enumerate(zip(flat_r, flat_e, strict=True)):
-        if not np.any(a != 0):
-            raise InvalidAudioError(f"{metric}: ref is silent (all zeros); STOI is undefined", metric=metric)
-        out[i] = _stoi_one(resampler(a, int(sr)), resampler(b, int(sr)), extended=extended, paper=paper,
-                           metric=metric)
-    return out.reshape(r.shape[:-1])
 
 
 def fast_stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = False) -> np.ndarray:
@@ -374,7 +369,8 @@ def fast_stoi(ref: np.ndarray, est: np.ndarray, sr: int, *, extended: bool = Fal
     (tested; as :func:`batched_stoi`, no 1e-16 jitter in extended mode). The per-item function
     the metric workers run on the CPU.
     """
-    return _per_item(ref, est, sr, extended=extended, paper=False, metric="stoi", resampler=_resample_pystoi)
+    return _per_item(ref, est, sr, metric="stoi", score=lambda a, b: _stoi_one(
+        _resample_pystoi(a, int(sr)), _resample_pystoi(b, int(sr)), extended=extended, paper=False, metric="stoi"))
 
 
 def _batched(
@@ -394,9 +390,7 @@ def _batched(
         return np.zeros(0)
     for i, r in enumerate(rs):
         if not np.any(r != 0):
-            raise InvalidAudioError(
-                f"{metric}: batch item {i}: ref is silent (all zeros); STOI is undefined", item_id=str(i), metric=metric
-            )
+            raise _silent_ref(metric, i)
     dev = _torch_device(device)
     r10 = [resampler(r, int(sr)) for r in rs]
     e10 = [resampler(e, int(sr)) for e in es]
@@ -484,4 +478,5 @@ def stoi_paper(ref: np.ndarray, est: np.ndarray, sr: int) -> np.ndarray:
     >>> round(float(stoi_paper(ref, ref, 16000)), 6)
     1.0
     """
-    return _per_item(ref, est, sr, extended=False, paper=True, metric="stoi_paper", resampler=_resample_paper)
+    return _per_item(ref, est, sr, metric="stoi_paper", score=lambda a, b: _stoi_one(
+        _resample_paper(a, int(sr)), _resample_paper(b, int(sr)), extended=False, paper=True, metric="stoi_paper"))
