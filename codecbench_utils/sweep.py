@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import UnknownNameError
+from .runner import STAGES
 
 __all__ = [
     "SHARDED_STAGES",
@@ -44,7 +45,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SWEEP_STAGES: tuple[str, ...] = ("resynthesis", "acoustic", "asr", "classification")
+SWEEP_STAGES: tuple[str, ...] = STAGES  # the stages of `codecbench run`, in pipeline order
 SHARDED_STAGES: frozenset[str] = frozenset({"resynthesis", "acoustic"})
 #: environment variable for fault-injection tests: a marker path; the first resynthesis task that
 #: sees it missing creates it and kills its own process once half its shard is recorded.
