@@ -32,3 +32,23 @@ def make_signal(rng: np.random.Generator, sr: int, seconds: float = 1.0) -> np.n
 @pytest.fixture
 def signal():
     return make_signal
+
+
+def codec_like_estimates(rng: np.random.Generator, ref: np.ndarray) -> dict[str, np.ndarray]:
+    """What codecs hand back for ``ref`` (16 kHz): noisy, low-passed (nothing left above 4 kHz), quieter, clipped."""
+    import scipy.signal
+
+    low = scipy.signal.resample_poly(scipy.signal.resample_poly(ref, 1, 2), 2, 1)[: len(ref)]
+    b, a = scipy.signal.butter(8, 0.4)
+    return {
+        "noisy": ref + 0.02 * rng.standard_normal(len(ref)),
+        "lowpass_8k": low,
+        "butterworth": scipy.signal.lfilter(b, a, ref),
+        "quiet": 0.05 * ref,
+        "clipped": np.clip(1.5 * ref, -0.5, 0.5),
+    }
+
+
+@pytest.fixture
+def codec_like():
+    return codec_like_estimates

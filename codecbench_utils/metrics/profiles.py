@@ -7,6 +7,7 @@
   in float32; a file already at 16 kHz stays float64 (the reference reads with
   ``soundfile`` and only resampled arrays pass through ``Tensor.float()``);
 - the pair is truncated to the shorter signal, no delay compensation;
+- mel loss is computed in float32 (the reference casts to float32 before its STFTs);
 - PESQ NB and WB both run at fs=16000;
 - "SI-SDR" is the paper's correlation variant (``si_sdr_paper``), SDR is BSSEval v3;
 - ViSQOL runs in audio mode at 48 kHz (torchaudio resampling from the file's rate,
@@ -15,8 +16,8 @@
 
 ``standard`` is what we recommend: soxr resampling to 16 kHz, the codec delay
 estimated by cross-correlation and removed before every reference-based metric,
-standard SI-SDR, PESQ-NB on 8 kHz audio, ViSQOL speech mode (16 kHz) for speech
-items and audio mode (48 kHz) otherwise. Which metric means something for which
+standard SI-SDR, mel loss in float64, PESQ-NB on 8 kHz audio, ViSQOL speech mode
+(16 kHz) for speech items and audio mode (48 kHz) otherwise. Which metric means something for which
 category is in :data:`VALIDITY`.
 """
 
@@ -83,6 +84,8 @@ class Profile:
     stoi: Literal["stoi", "stoi_paper"]
     visqol_speech_mode: Literal["audio", "speech"]
     sim_full_length: bool
+    #: Arithmetic of the mel-loss spectrograms (the reference's is float32: ``Tensor.float()``).
+    mel_precision: Literal["float32", "float64"] = "float64"
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,7 +97,7 @@ class Profile:
 PAPER = Profile(
     name="paper", resampler="torchaudio", compensate_delay=False, pesq_nb_sr=16000, si_sdr="si_sdr_paper",
     stoi="stoi_paper",
-    visqol_speech_mode="audio", sim_full_length=True,
+    visqol_speech_mode="audio", sim_full_length=True, mel_precision="float32",
     description="reproduces the paper's reference code value for value (quirks included)",
 )
 STANDARD = Profile(
@@ -302,7 +305,8 @@ def metric_specs(profile: str | Profile) -> dict[str, MetricSpec]:
     prof = get_profile(profile)
     si = prof.si_sdr
     return {
-        "mel_loss": MetricSpec("mel_loss", "batched", "mel_loss", "mel_loss", "batched_mel_loss"),
+        "mel_loss": MetricSpec("mel_loss", "batched", "mel_loss", "mel_loss", "batched_mel_loss",
+                               (("precision", prof.mel_precision),)),
         "mse": MetricSpec("mse", "batched", "mse", "mse", "batched_mse"),
         "pesq_nb": MetricSpec("pesq_nb", "pool", "pesq", "pesq_nb"),
         "pesq_wb": MetricSpec("pesq_wb", "pool", "pesq", "pesq_wb"),

@@ -10,6 +10,7 @@ import soundfile as sf
 
 from codecbench_utils.data.manifest import ManifestItem, write_manifest
 from codecbench_utils.metrics.compute import compute_metrics, read_results
+from codecbench_utils.metrics.mel_loss import mel_loss
 from codecbench_utils.metrics.pesq import pesq_nb, pesq_wb
 from codecbench_utils.metrics.profiles import prepare_pair
 
@@ -71,6 +72,19 @@ def test_rows_values_and_failures(dirs, tmp_path):
     back = read_results(out)
     assert list(back["item"]) == list(df["item"]) and list(back["status"]) == list(df["status"])
     np.testing.assert_allclose(back["pesq_wb"].to_numpy(float), df["pesq_wb"].to_numpy(float), equal_nan=True)
+
+
+@pytest.mark.parametrize(("profile", "precision"), [("paper", "float32"), ("standard", "float64")])
+def test_mel_loss_precision_follows_the_profile(dirs, profile, precision):
+    ref, est = dirs
+    df = compute_metrics(ref, est, profile=profile, metrics="mel_loss", workers=1, progress=False, limit=2)
+    r, _ = sf.read(ref / "good0.wav", dtype="float32")
+    e, _ = sf.read(est / "good0.flac", dtype="float32")
+    p = prepare_pair(r, 16000, e, 16000, profile=profile, metrics=("mel_loss",))
+    value = df.set_index("item").loc["good0", "mel_loss"]
+    assert value == float(mel_loss(p.ref, p.est, 16000, precision=precision))
+    other = "float64" if precision == "float32" else "float32"
+    assert value != float(mel_loss(p.ref, p.est, 16000, precision=other))
 
 
 def test_pool_equals_serial_and_resume(dirs, tmp_path):

@@ -14,6 +14,8 @@ RTOL = 1e-9
 RTOL_FLOAT32 = 1e-4
 #: Batched torch kernel vs per-item NumPy, both float64.
 RTOL_BATCHED = 1e-10
+#: precision="float32" (the paper profile's) vs "float64" on speech-like and codec-like audio.
+RTOL_FLOAT32_VS_64 = 1e-5
 RATES = [8000, 16000, 24000, 44100, 48000]
 
 
@@ -63,13 +65,42 @@ def test_matches_reference(rng, sr, dtype, shape):
     np.testing.assert_allclose(out, np.reshape(expected, shape), rtol=RTOL)
 
 
-def test_close_to_reference_float32(rng):
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_close_to_reference_float32(rng, precision):
     import torch
 
     ref, est = _pair(rng, (), 16000, np.float64)
     np.testing.assert_allclose(
-        mel_loss(ref, est, 16000), _reference_mel_loss(ref, est, 16000, torch.float32), rtol=RTOL_FLOAT32
+        mel_loss(ref, est, 16000, precision=precision), _reference_mel_loss(ref, est, 16000, torch.float32),
+        rtol=RTOL_FLOAT32,
     )
+
+
+@pytest.mark.parametrize("seconds", [0.3, 2.0])
+def test_float32_agrees_with_float64_on_speech(rng, signal, codec_like, seconds):
+    import torch
+
+    ref = signal(rng, 16000, seconds).astype(np.float64)
+    for name, est in codec_like(rng, ref).items():
+        est = est.astype(np.float32)
+        exact = mel_loss(ref, est, 16000)
+        fast = mel_loss(ref, est, 16000, precision="float32")
+        np.testing.assert_allclose(fast, exact, rtol=RTOL_FLOAT32_VS_64, err_msg=name)
+        reference = _reference_mel_loss(ref.astype(np.float32), est, 16000, torch.float32)
+        np.testing.assert_allclose(fast, reference, rtol=RTOL_FLOAT32, err_msg=name)
+    # a stacked batch gives each row's own value
+    ests = np.stack(list(codec_like(rng, ref).values()))
+    refs = np.broadcast_to(ref, ests.shape)
+    np.testing.assert_allclose(mel_loss(refs, ests, 16000, precision="float32"),
+                               [mel_loss(ref, e, 16000, precision="float32") for e in ests], rtol=1e-6)
+
+
+def test_precision_is_checked(rng):
+    x = 0.1 * rng.standard_normal(4000)
+    with pytest.raises(ValueError, match="precision must be"):
+        mel_loss(x, x, 16000, precision="float16")
+    with pytest.raises(ValueError, match="precision must be"):
+        batched_mel_loss([x], [x], 16000, precision="half")
 
 
 @pytest.mark.parametrize("precision", ["float64", "float32"])
@@ -79,12 +110,14 @@ def test_batched_agrees(rng, precision):
     out = batched_mel_loss(refs, ests, 16000, precision=precision)
     assert out.shape == (4,)
     rtol = RTOL_BATCHED if precision == "float64" else RTOL_FLOAT32
-    np.testing.assert_allclose(out, [mel_loss(r, e, 16000) for r, e in zip(refs, ests)], rtol=rtol)
+    expected = [mel_loss(r, e, 16000, precision=precision) for r, e in zip(refs, ests)]
+    np.testing.assert_allclose(out, expected, rtol=rtol)
 
 
 def test_edge_cases(rng):
     x = 0.1 * rng.standard_normal(4000)
     assert mel_loss(x, x, 16000) == 0.0
+    assert mel_loss(x, x, 16000, precision="float32") == 0.0
     # silence is defined: both sides clamp to 1e-5, so the loss is 0
     assert mel_loss(np.zeros(4000), np.zeros(4000), 16000) == 0.0
     with pytest.raises(InvalidAudioError, match=r"lasts 0\.064 s .* mel_loss needs >= 0\.0641 s \(1025 samples\)"):
