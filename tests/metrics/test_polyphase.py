@@ -9,9 +9,9 @@ import scipy.signal
 from codecbench_utils.metrics.polyphase import resample_poly
 
 
-@pytest.mark.parametrize("n", [1, 77, 4097, 30011])
+@pytest.mark.parametrize("n", [1, 2, 77, 4097, 30011])
 @pytest.mark.parametrize("up, down", [(10000, 16000), (10000, 44100), (10000, 48000), (10000, 8000),
-                                      (16000, 10000), (3, 2), (1, 3)])
+                                      (16000, 10000), (16000, 44100), (3, 2), (1, 3)])
 def test_matches_scipy(n, up, down):
     x = np.random.default_rng(n).standard_normal(n)
     expected = scipy.signal.resample_poly(x, up, down)
