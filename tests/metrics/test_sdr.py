@@ -82,6 +82,20 @@ def test_singular_gram_falls_back_to_lu(monkeypatch, rng):
     np.testing.assert_allclose(sdr(ref, est, 16000), expected, atol=ATOL_DB)  # a wrong answer is caught
 
 
+def test_closed_form_energies_equal_the_explicit_projection(monkeypatch, rng):
+    import codecbench_utils.metrics.sdr as sdr_mod
+
+    ref = scipy.signal.lfilter(*scipy.signal.butter(8, 0.1), rng.standard_normal(6000))
+    pairs = [_pair(rng, 3000, k) for k in ("white", "ar", "delay", "noisy")]
+    pairs += [(ref, scipy.signal.lfilter([0.6, 0.2], [1], ref) + s * ref.std() * rng.standard_normal(6000))
+              for s in (0.3, 1e-2, 1e-5)]  # ill-conditioned Gram; the last at ~85 dB: explicit anyway
+    fast = [float(sdr(r, e, 16000)) for r, e in pairs]
+    monkeypatch.setattr(sdr_mod, "CLOSED_FORM_RTOL", -1.0)  # never trusted: always filter explicitly
+    explicit = [float(sdr(r, e, 16000)) for r, e in pairs]
+    np.testing.assert_allclose(fast, explicit, atol=1e-9)
+    np.testing.assert_allclose(fast, [_reference_sdr(r, e, 16000) for r, e in pairs], atol=ATOL_DB)
+
+
 @pytest.mark.parametrize("sr", RATES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rates_dtypes_and_leading_dims(rng, sr, dtype):
