@@ -208,7 +208,7 @@ def batched_mel_loss(
         half = n_fft // 2
         window = torch.hann_window(n_fft, periodic=True, dtype=dtype, device=dev).sqrt()
         basis = torch.from_numpy(_mel_basis(int(sr), n_fft, n_mels)).to(device=dev, dtype=dtype)
-        width = int(lengths.max()) + 2 * half
+        width = max(len(x) for x in rs) + 2 * half
         mels = []
         for items in (rs, es):
             host = np.zeros((len(items), width))
