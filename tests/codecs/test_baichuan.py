@@ -373,37 +373,29 @@ def _write_checkpoint(ckpt, from_hidden: bool, with_tokenizer: bool = True) -> N
     (ckpt / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
 
 
-def _write_checkout(repo) -> None:
+#: the vocoder's top-level modules, imported from the checkout's third_party folder
+VOCODER_MODULES = ("cosy24k_vocoder", "hifigan")
+
+
+def _write_checkout(repo, checkouts) -> None:
     vdir = repo / "third_party" / "cosy24k_vocoder"
-    (vdir / "hifigan").mkdir(parents=True)
-    (vdir / "cosy24k_vocoder.py").write_text(textwrap.dedent(COSY_VOCODER))
-    (vdir / "hifigan" / "__init__.py").write_text("")
-    (vdir / "hifigan" / "f0_predictor.py").write_text(textwrap.dedent(F0_PREDICTOR))
-    (vdir / "hifigan" / "generator.py").write_text(textwrap.dedent(GENERATOR))
-    sys.path.insert(0, str(vdir))
-    try:
+    checkouts.write_tree(vdir, {"cosy24k_vocoder.py": COSY_VOCODER, "hifigan/__init__.py": "",
+                      "hifigan/f0_predictor.py": F0_PREDICTOR, "hifigan/generator.py": GENERATOR})
+    with checkouts.importable(vdir, packages=VOCODER_MODULES):
         torch.manual_seed(1)
         voc = importlib.import_module("cosy24k_vocoder").Cosy24kVocoder()
         torch.save(voc.hifigan_generator.state_dict(), vdir / "hift.pt")
-    finally:
-        sys.path.remove(str(vdir))
-        _forget_vocoder_modules()
-
-
-def _forget_vocoder_modules() -> None:
-    for name in [m for m in sys.modules if m in ("cosy24k_vocoder", "hifigan") or m.startswith("hifigan.")]:
-        del sys.modules[name]
 
 
 @pytest.fixture(params=[False, True], ids=["fm-from-mel", "fm-from-hidden"])
-def fake_baichuan(tmp_path, monkeypatch, request):
+def fake_baichuan(tmp_path, monkeypatch, request, checkouts):
     repo, ckpt = tmp_path / "Baichuan-Audio", tmp_path / "Baichuan-Audio-Base"
-    _write_checkout(repo)
+    _write_checkout(repo, checkouts)
     _write_checkpoint(ckpt, from_hidden=request.param)
     monkeypatch.setenv("CODECBENCH_BAICHUAN_DIR", str(repo))
     monkeypatch.setenv("CODECBENCH_BAICHUAN_CKPT", str(ckpt))
     yield repo, ckpt
-    _forget_vocoder_modules()
+    checkouts.forget_modules(*VOCODER_MODULES)
     for name in [m for m in sys.modules if m.startswith("_codecbench_baichuan_")]:
         del sys.modules[name]
 
@@ -490,9 +482,9 @@ def test_missing_paths_say_what_and_where(tmp_path, monkeypatch):
     assert sys.path.count(str(repo)) == 0
 
 
-def test_checkpoint_without_tokenizer_tensors(tmp_path, monkeypatch):
+def test_checkpoint_without_tokenizer_tensors(tmp_path, monkeypatch, checkouts):
     repo, ckpt = tmp_path / "Baichuan-Audio", tmp_path / "Baichuan-Audio-Base"
-    _write_checkout(repo)
+    _write_checkout(repo, checkouts)
     _write_checkpoint(ckpt, from_hidden=False, with_tokenizer=False)
     monkeypatch.setenv("CODECBENCH_BAICHUAN_DIR", str(repo))
     monkeypatch.setenv("CODECBENCH_BAICHUAN_CKPT", str(ckpt))

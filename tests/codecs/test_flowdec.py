@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -326,32 +325,18 @@ DAC_KWARGS = {"encoder_dim": 1, "encoder_rates": [2, 4, 8, 10], "latent_dim": 16
 _STAND_INS = ("flowdec", "dac", "hydra", "torchcfm")
 
 
-def _write(root, files):
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
-def _forget_stand_ins():
-    for name in [m for m in sys.modules if m.split(".")[0] in _STAND_INS]:
-        del sys.modules[name]
-
-
 @pytest.fixture
-def fake_flowdec(tmp_path, monkeypatch):
+def fake_flowdec(tmp_path, monkeypatch, checkouts):
     """(repo, checkpoints root, site) with the stand-in packages importable from site."""
     repo, site, ckpts = tmp_path / "FlowDec", tmp_path / "site", tmp_path / "checkpoints"
-    _write(repo, {"flowdec/__init__.py": "", "flowdec/model.py": FLOWDEC_MODEL,
+    checkouts.write_tree(repo, {"flowdec/__init__.py": "", "flowdec/model.py": FLOWDEC_MODEL,
                   "flowdec/backbones/ncsnpp.py": FLOWDEC_NCSNPP, "config/flowdec_75m.yaml": FLOWDEC_CONFIG})
-    _write(site, {"hydra/__init__.py": HYDRA_INIT, "hydra/utils.py": HYDRA_UTILS,
+    checkouts.write_tree(site, {"hydra/__init__.py": HYDRA_INIT, "hydra/utils.py": HYDRA_UTILS,
                   "hydra/errors.py": HYDRA_ERRORS, "hydra/core/__init__.py": "",
                   "hydra/core/global_hydra.py": HYDRA_GLOBAL, "torchcfm/__init__.py": TORCHCFM,
                   "dac/__init__.py": "from .model import DAC\n", "dac/model/__init__.py": "from .dac import DAC\n",
                   "dac/model/dac.py": DAC_MODEL, "dac/nn/__init__.py": "", "dac/nn/quantize.py": DAC_QUANTIZE})
-    _forget_stand_ins()
-    sys.path[:0] = [str(repo), str(site)]
-    try:
+    with checkouts.importable(repo, site, packages=_STAND_INS):
         from dac import DAC
         from flowdec.backbones.ncsnpp import NCSNpp
         from flowdec.model import FlowModel
@@ -361,10 +346,6 @@ def fake_flowdec(tmp_path, monkeypatch):
         dac_model = DAC(**DAC_KWARGS)
         flow = [FlowModel(ConditionalFlowMatcher(), 0.0, 0.05, backbone=NCSNpp(), feature_extractor=None,
                           sampling_rate=48000, lr=1e-4) for _ in range(2)]
-    finally:
-        sys.path.remove(str(repo))
-        sys.path.remove(str(site))
-        _forget_stand_ins()
     (ckpts / "ndac/ndac-75/800k/dac").mkdir(parents=True)
     torch.save({"state_dict": dac_model.state_dict(), "metadata": {"kwargs": DAC_KWARGS}},
                ckpts / "ndac/ndac-75/800k/dac/weights.pth")
@@ -377,7 +358,7 @@ def fake_flowdec(tmp_path, monkeypatch):
     monkeypatch.setenv("CODECBENCH_FLOWDEC_DIR", str(repo))
     monkeypatch.setenv("CODECBENCH_FLOWDEC_CKPT", str(ckpts))
     yield repo, ckpts, site, flow[1].state_dict()
-    _forget_stand_ins()
+    checkouts.forget_modules(*_STAND_INS)
 
 
 def _spec(name="flowdec_nq8", **options):
@@ -472,10 +453,10 @@ def test_flowdec_missing_paths(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("dac") is not None, reason="descript-audio-codec is installed")
-def test_flowdec_missing_dependency(fake_flowdec, monkeypatch):
+def test_flowdec_missing_dependency(fake_flowdec, monkeypatch, checkouts):
     _, _, site, _ = fake_flowdec
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(site)])
-    _forget_stand_ins()
+    checkouts.forget_modules(*_STAND_INS)
     with pytest.raises(MissingDependencyError, match="cannot import dac.*descript-audio-codec"):
         FlowDecCodec(_spec())
 

@@ -5,7 +5,6 @@ constructor and call signatures as upstream; random weights)."""
 from __future__ import annotations
 
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -67,25 +66,18 @@ class CodecDecoder(nn.Module):
 
 
 @pytest.fixture
-def fake_bigcodec(tmp_path):
+def fake_bigcodec(tmp_path, checkouts):
     repo = tmp_path / "BigCodec"
-    (repo / "vq").mkdir(parents=True)
-    (repo / "vq" / "__init__.py").write_text("")
-    (repo / "vq" / "codec_encoder.py").write_text(textwrap.dedent(FAKE_ENCODER))
-    (repo / "vq" / "codec_decoder.py").write_text(textwrap.dedent(FAKE_DECODER))
-    sys.path.insert(0, str(repo))
-    try:
+    checkouts.write_tree(repo, {"vq/__init__.py": "", "vq/codec_encoder.py": FAKE_ENCODER, "vq/codec_decoder.py": FAKE_DECODER})
+    with checkouts.importable(repo, packages=("vq",)):
         from vq.codec_decoder import CodecDecoder
         from vq.codec_encoder import CodecEncoder
 
         torch.manual_seed(0)
         ckpt = {"CodecEnc": CodecEncoder().state_dict(), "generator": CodecDecoder().state_dict()}
-    finally:
-        sys.path.remove(str(repo))
     torch.save(ckpt, tmp_path / "bigcodec.pt")
     yield repo, tmp_path / "bigcodec.pt"
-    for name in [m for m in sys.modules if m == "vq" or m.startswith("vq.")]:
-        del sys.modules[name]
+    checkouts.forget_modules("vq")
 
 
 def test_bigcodec_adapter_roundtrip(fake_bigcodec, rng, monkeypatch):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -131,36 +130,25 @@ class CodecDecoder(nn.Module):
 '''
 
 
-def _drop_modules(*names: str) -> None:
-    for name in [m for m in sys.modules if m in names or m.startswith(tuple(f"{n}." for n in names))]:
-        del sys.modules[name]
-
-
 @pytest.fixture
-def fake_maskgct(tmp_path, monkeypatch):
+def fake_maskgct(tmp_path, monkeypatch, checkouts):
     repo = tmp_path / "Amphion"
-    pkg = repo / "models" / "codec" / "amphion_codec"  # no __init__.py there upstream either
-    pkg.mkdir(parents=True)
-    (repo / "models" / "__init__.py").write_text("")
-    (repo / "models" / "codec" / "__init__.py").write_text("")
-    (pkg / "codec.py").write_text(textwrap.dedent(FAKE_AMPHION_CODEC))
+    # no __init__.py in amphion_codec/ upstream either
+    checkouts.write_tree(repo, {"models/__init__.py": "", "models/codec/__init__.py": "",
+                      "models/codec/amphion_codec/codec.py": FAKE_AMPHION_CODEC})
     ckpt = tmp_path / "MaskGCT" / "acoustic_codec"
     ckpt.mkdir(parents=True)
     assert "models" not in sys.modules
-    sys.path.insert(0, str(repo))
-    try:
+    with checkouts.importable(repo, packages=("models",)):
         from models.codec.amphion_codec.codec import CodecDecoder, CodecEncoder
 
         torch.manual_seed(0)
         st.save_model(CodecEncoder(**MaskGCTCodec.ENCODER_KW), str(ckpt / "model.safetensors"))
         st.save_model(CodecDecoder(**MaskGCTCodec.DECODER_KW), str(ckpt / "model_1.safetensors"))
-    finally:
-        sys.path.remove(str(repo))
-        _drop_modules("models")
     monkeypatch.setenv("CODECBENCH_AMPHION_DIR", str(repo))
     monkeypatch.setenv("CODECBENCH_MASKGCT_DIR", str(tmp_path / "MaskGCT"))
     yield repo, ckpt
-    _drop_modules("models")
+    checkouts.forget_modules("models")
 
 
 def test_maskgct_config_matches_upstream():
@@ -347,11 +335,10 @@ class StableCodec(nn.Module):
 
 
 @pytest.fixture
-def fake_stable_codec(tmp_path, monkeypatch):
+def fake_stable_codec(tmp_path, monkeypatch, checkouts):
     site = tmp_path / "site"
-    (site / "stable_codec").mkdir(parents=True)
-    (site / "stable_codec" / "__init__.py").write_text("from stable_codec.model import StableCodec\n")
-    (site / "stable_codec" / "model.py").write_text(textwrap.dedent(FAKE_STABLE_CODEC_MODEL))
+    checkouts.write_tree(site, {"stable_codec/__init__.py": "from stable_codec.model import StableCodec\n",
+                      "stable_codec/model.py": FAKE_STABLE_CODEC_MODEL})
     config = tmp_path / "model_config.json"
     config.write_text(json.dumps({"sample_rate": 16000, "model": {"latent_dim": 6, "downsampling_ratio": 640}}))
     torch.manual_seed(0)
@@ -363,7 +350,7 @@ def fake_stable_codec(tmp_path, monkeypatch):
     assert "stable_codec" not in sys.modules
     monkeypatch.syspath_prepend(str(site))
     yield site, config, tmp_path / "model.ckpt"
-    _drop_modules("stable_codec")
+    checkouts.forget_modules("stable_codec")
 
 
 def _sc_spec(codec_id: str, config, ckpt=None) -> CodecSpec:
