@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -86,16 +87,15 @@ def _min_samples() -> int:
     return max(w // 2 for w, _ in SCALES) + 1
 
 
-def _scale_terms(m_ref, m_est, xp):
-    """Sum of the log-mel and linear-mel L1 means for one scale (works for NumPy and torch)."""
-    log_r = xp.log10(xp.clip(m_ref, CLAMP_EPS, None) ** POW)
-    log_e = xp.log10(xp.clip(m_est, CLAMP_EPS, None) ** POW)
-    return LOG_WEIGHT * xp.abs(log_r - log_e), MAG_WEIGHT * xp.abs(m_ref - m_est)
-
-
 #: ``log10(a ** POW) - log10(b ** POW) == (POW / ln 10) * ln(a / b)``: one logarithm per mel value
 #: instead of two powers and two logarithms (the same value to ~1e-16 relative in float64).
-_LOG_RATIO_SCALE = POW / np.log(10.0)
+_LOG_RATIO_SCALE = POW / math.log(10.0)  # a Python float: keeps float32 terms float32
+
+
+def _scale_terms(m_ref, m_est, xp):
+    """Elementwise log-mel and linear-mel L1 terms of one scale (works for NumPy and torch)."""
+    ratio = xp.clip(m_ref, CLAMP_EPS, None) / xp.clip(m_est, CLAMP_EPS, None)
+    return (LOG_WEIGHT * _LOG_RATIO_SCALE) * xp.abs(xp.log(ratio)), MAG_WEIGHT * xp.abs(m_ref - m_est)
 
 
 def mel_loss(
@@ -164,10 +164,8 @@ def mel_loss(
         mag = np.abs(scipy.fft.rfft(frames * window, axis=-1))  # (2, items, frames, bins)
         mels = np.asarray(mag.reshape(-1, mag.shape[-1]) @ _sparse_mel_basis_t(int(sr), n_fft, n_mels, precision))
         mels = mels.reshape(*mag.shape[:-1], n_mels)  # (2, items, frames, n_mels)
-        clamped = np.maximum(mels, CLAMP_EPS)
-        log_term = np.abs(np.log(clamped[0] / clamped[1])).mean(axis=(-2, -1), dtype=np.float64)
-        mag_term = np.abs(mels[0] - mels[1]).mean(axis=(-2, -1), dtype=np.float64)
-        total += LOG_WEIGHT * _LOG_RATIO_SCALE * log_term + MAG_WEIGHT * mag_term
+        log_term, mag_term = _scale_terms(mels[0], mels[1], np)
+        total += log_term.mean(axis=(-2, -1), dtype=np.float64) + mag_term.mean(axis=(-2, -1), dtype=np.float64)
     return total.reshape(batch)
 
 

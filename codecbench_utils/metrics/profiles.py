@@ -17,8 +17,8 @@
 ``standard`` is what we recommend: soxr resampling to 16 kHz, the codec delay
 estimated by cross-correlation and removed before every reference-based metric,
 standard SI-SDR, mel loss in float64, PESQ-NB on 8 kHz audio, ViSQOL speech mode
-(16 kHz) for speech items and audio mode (48 kHz) otherwise. Which metric means something for which
-category is in :data:`VALIDITY`.
+(16 kHz) for speech items and audio mode (48 kHz) otherwise. Which metric means
+something for which category is in :data:`VALIDITY`.
 """
 
 from __future__ import annotations

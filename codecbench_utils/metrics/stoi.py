@@ -67,6 +67,12 @@ def _third_octave_matrix() -> np.ndarray:
     return obm
 
 
+@functools.lru_cache(maxsize=1)
+def _hann_np() -> np.ndarray:
+    """STOI's 256-point Hann window without its zero end points (pystoi / MATLAB ``hanning``)."""
+    return np.hanning(N_FRAME + 2)[1:-1]
+
+
 @functools.lru_cache(maxsize=8)
 def _octave_filter(sr: int) -> np.ndarray:
     """The anti-aliasing FIR of pystoi's ``resample_oct(x, 10000, sr)``, normalized as it does."""
@@ -188,7 +194,7 @@ def _vad_frames_torch(x10, lengths, shift: int):
     """Windowed 256-sample frames (hop 128) and their validity, VAD energies from frames shifted by ``shift``."""
     import torch
 
-    win = torch.from_numpy(np.hanning(N_FRAME + 2)[1:-1]).to(x10)
+    win = torch.from_numpy(_hann_np()).to(x10)
     hop = N_FRAME // 2
     frames = x10.unfold(-1, N_FRAME, hop)  # (B, F, 256), starts 0, 128, ...
     n_valid = torch.clamp(torch.div(lengths - N_FRAME + hop - 1, hop, rounding_mode="floor"), min=0)
@@ -304,12 +310,6 @@ def _row_col_normalize(x):
         return torch.where(n > 0, v / torch.where(n > 0, n, torch.ones_like(n)), torch.zeros_like(v))
 
     return unit(unit(x, -1), 1)
-
-
-@functools.lru_cache(maxsize=1)
-def _hann_np() -> np.ndarray:
-    """STOI's 256-point Hann window without its zero end points (pystoi / MATLAB ``hanning``)."""
-    return np.hanning(N_FRAME + 2)[1:-1]
 
 
 def _unit_np(v: np.ndarray, axis: int) -> np.ndarray:
