@@ -9,12 +9,11 @@ Everything returns float32 arrays of shape ``(time,)`` in [-1, 1].
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import publish
+from .atomic import atomic_path
 from .errors import InvalidAudioError, require
 
 __all__ = [
@@ -205,14 +204,8 @@ def save_audio(path: PathLike, wav: np.ndarray, sr: int, *, subtype: str | None 
         # FLAC stores integers: clip so out-of-range samples do not wrap around.
         wav = np.clip(wav, -1.0, 1.0 - 2.0**-23)
         subtype = subtype or "PCM_24"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         sf.write(tmp, wav, sr, subtype=subtype, format=path.suffix.lstrip(".").upper())
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

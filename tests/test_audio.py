@@ -148,3 +148,18 @@ def test_published_files_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(p.stat().st_mode) == 0o644  # mkstemp alone would leave 0o600
+
+
+def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
+    from codecbench_utils.atomic import atomic_path
+
+    p = tmp_path / "index.jsonl"
+    p.write_text("old\n")
+    with pytest.raises(RuntimeError, match="killed"), atomic_path(p) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert p.read_text() == "old\n" and sorted(x.name for x in tmp_path.iterdir()) == ["index.jsonl"]
+    with atomic_path(p) as tmp:
+        assert tmp.parent == p.parent and tmp.suffix == ".jsonl" and tmp.name.startswith(".tmp-")
+        tmp.write_text("new\n")
+    assert p.read_text() == "new\n" and not tmp.exists()

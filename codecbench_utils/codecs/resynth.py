@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_path
 from ..audio import PathLike, check_audio, load_audio, save_audio
 from ..data.manifest import ManifestItem, read_manifest, resolve_path
 from ..errors import CodecRuntimeError, InvalidAudioError
@@ -147,16 +148,13 @@ def _compact_index(out_dir: Path, new: dict[str, ResynthRecord], order: list[str
     Re-reads the index under the lock and overlays this run's records, so records
     that a concurrent shard appended meanwhile are kept.
     """
-    path = out_dir / INDEX_NAME
-    tmp = out_dir / f".{INDEX_NAME}.{os.getpid()}.tmp"
     with _index_lock(out_dir):
         records = read_index(out_dir)
         records.update(new)
         ids = [i for i in order if i in records] + sorted(set(records) - set(order))
-        with tmp.open("w", encoding="utf-8") as fh:
+        with atomic_path(out_dir / INDEX_NAME) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for i in ids:
                 fh.write(json.dumps(records[i].to_dict()) + "\n")
-        os.replace(tmp, path)
 
 
 def _load_item(codec: Codec, item: ManifestItem, src: Path) -> np.ndarray:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from ..atomic import publish
+from ..atomic import atomic_path
 from ..errors import ManifestError
 
 __all__ = [
@@ -154,12 +153,6 @@ def write_manifest(items: Iterable[ManifestItem], path: str | os.PathLike[str]) 
     path.parent.mkdir(parents=True, exist_ok=True)
     items = validate_manifest(items)
     text = "".join(json.dumps(it.to_dict(), ensure_ascii=False, sort_keys=False) + "\n" for it in items)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        publish(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

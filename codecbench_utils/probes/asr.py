@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..atomic import atomic_path
 from ..audio import PathLike
 from ..data.manifest import ManifestItem
 from ..errors import ManifestError
@@ -191,19 +191,16 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
     """torch.save under a temporary name, then rename (a killed run keeps the old file)."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _write_curve(rows: list[dict[str, Any]], path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(CURVE_COLUMNS))
         w.writeheader()
         for r in rows:
             w.writerow({k: r.get(k) for k in CURVE_COLUMNS})
-    os.replace(tmp, path)
 
 
 def _norm_stats(fs: FeatureSet, ids: Sequence[str], max_items: int = 500) -> tuple[np.ndarray, np.ndarray]:
@@ -458,10 +455,9 @@ def train_asr_probe(
     ck = torch.load(best, map_location=dev, weights_only=False)
     model.load_state_dict(ck["model"])
     e_loss, e_wer, e_cer, hyps = _evaluate(model, batcher, eval_ids, cfg.eval_batch_size)
-    with (out / ".hypotheses.jsonl.tmp").open("w", encoding="utf-8") as fh:
+    with atomic_path(out / "hypotheses.jsonl") as tmp, tmp.open("w", encoding="utf-8") as fh:
         for i, h in zip(eval_ids, hyps):
             fh.write(json.dumps({"id": i, "ref": texts[i], "hyp": h}) + "\n")
-    os.replace(out / ".hypotheses.jsonl.tmp", out / "hypotheses.jsonl")
     logger.info("ASR probe %s: WER %.4f CER %.4f on %d items (checkpoint of step %d)", features.source, e_wer,
                 e_cer, len(eval_ids), ck["step"])
     from .features import parse_feature_source

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..atomic import publish
+from ..atomic import atomic_path
 from ..audio import PathLike
 from ..data.manifest import ManifestItem
 from .features import FeatureExtractor
@@ -134,9 +133,8 @@ class EmbeddingCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         self.meta = {"fingerprint": self.fingerprint, "dim": int(dim), "dtype": "float16", **extra}
-        tmp = self.dir / ".meta.json.tmp"
-        tmp.write_text(json.dumps(self.meta, indent=1, sort_keys=True))
-        os.replace(tmp, self.dir / "meta.json")
+        with atomic_path(self.dir / "meta.json") as tmp:
+            tmp.write_text(json.dumps(self.meta, indent=1, sort_keys=True))
 
     def put(self, item_id: str, key: str, feats: np.ndarray, **meta: Any) -> None:
         """Buffer the features of one item; written on :meth:`flush` (or when the buffer is full).
@@ -190,22 +188,16 @@ class EmbeddingCache:
             return
         shard = self._next_shard()
         final = self.dir / f"shard-{shard:05d}.f16"
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".f16", dir=self.dir)
         recs = []
         row = 0
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                for item_id, key, arr in self._buffer:
-                    fh.write(arr.tobytes())
-                    recs.append({"id": item_id, "key": key, "status": "ok", "shard": shard, "row": row,
-                                 "frames": int(arr.shape[0])})
-                    row += int(arr.shape[0])
-                fh.flush()
-                os.fsync(fh.fileno())
-            publish(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(final) as tmp, tmp.open("wb") as fh:
+            for item_id, key, arr in self._buffer:
+                fh.write(arr.tobytes())
+                recs.append({"id": item_id, "key": key, "status": "ok", "shard": shard, "row": row,
+                             "frames": int(arr.shape[0])})
+                row += int(arr.shape[0])
+            fh.flush()
+            os.fsync(fh.fileno())
         self._append(recs)
         self._buffer, self._buffer_bytes = [], 0
 
