@@ -7,6 +7,12 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PY := $(BIN)/python
 RUNS ?= runs
+# Lyra v2's model files, when a shared folder beside the checkout holds them
+# (otherwise `codecbench codecs fetch lyra_v2_6k` puts them in the cache)
+LYRA_SHARED := $(abspath $(wildcard ../shared/models/lyra_v2))
+ifneq ($(LYRA_SHARED),)
+export CODECBENCH_LYRA_DIR ?= $(LYRA_SHARED)
+endif
 
 .PHONY: demo test venv ray lint bench clean
 

@@ -88,25 +88,53 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- codecs
 def _add_codecs(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("codecs", help="list codecs")
+    p = sub.add_parser("codecs", help="list codecs, fetch their weights")
     csub = p.add_subparsers(dest="codecs_cmd", required=True)
     pl = csub.add_parser("list", help="every codec configuration and whether it can run here")
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_cmd_codecs_list)
+    pf = csub.add_parser("fetch", help="download the weights a codec declares (pinned URLs + sha256, or a "
+                         "pinned Hugging Face repo@revision)")
+    pf.add_argument("ids", nargs="+", metavar="ID", help="codec ids (see `codecbench codecs list`)")
+    pf.add_argument("--dry-run", action="store_true", help="print what would be downloaded, download nothing")
+    pf.set_defaults(func=_cmd_codecs_fetch)
 
 
 def _cmd_codecs_list(args: argparse.Namespace) -> int:
+    import textwrap
+
     from .codecs.registry import list_codecs
 
     rows = list_codecs()
     if args.json:
         print(json.dumps(rows, indent=2))
-    else:
-        for r in rows:  # the full reason is in --json; the table keeps one screen line
-            if r["reason"] and len(r["reason"]) > 70:
-                r["reason"] = r["reason"][:67] + "..."
-        _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate",
-                            "embedding_dim", "available", "reason"])
+        return 0
+    for r in rows:
+        r["available"] = "yes" if r["available"] else "no (below)"
+    _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate",
+                        "embedding_dim", "available"])
+    blocked = [r for r in rows if r["reason"]]
+    if blocked:  # the whole reason, wrapped: it names the command or setting that fixes it
+        print("\nWhy some cannot run here:")
+        for r in blocked:
+            print(textwrap.fill(r["reason"], width=100, initial_indent=f"  {r['id']}: ",
+                                subsequent_indent="      "))
+    return 0
+
+
+def _cmd_codecs_fetch(args: argparse.Namespace) -> int:
+    from .codecs.fetch import run_plan
+    from .codecs.registry import codec_class, get_spec
+
+    specs = [get_spec(codec_id) for codec_id in args.ids]  # every id checked before anything downloads
+    for spec in specs:
+        plan = codec_class(spec).fetch_plan(spec)
+        if plan is None:
+            print(f"{spec.id}: nothing to download (no weights, or a local checkout named in its YAML)")
+        elif args.dry_run:
+            print("\n".join(plan.describe()))
+        else:
+            run_plan(plan)
     return 0
 
 
@@ -118,7 +146,8 @@ def _add_resynth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output folder: <out>/<item id>.flac + index.jsonl")
     p.add_argument("--device", default="cpu")
     p.add_argument("--limit", type=int, default=None, help="process at most this many items")
-    p.add_argument("--batch-size", type=int, default=1, help="items per codec call (neural codecs)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="items per codec call (neural codecs; default: the codec's own, 1 for most)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_resynth)
 

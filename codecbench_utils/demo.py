@@ -24,8 +24,41 @@ __all__ = ["DEMO_CODECS", "available_codecs", "scoring_subset", "run_demo", "mai
 
 logger = logging.getLogger(__name__)
 
-#: the anchor plus classical codecs spanning 1-64 kbps
-DEMO_CODECS: tuple[str, ...] = ("identity", "opus_6k", "mp3_32k", "codec2_3200")
+#: the anchor, classical codecs spanning 1-64 kbps, and a real neural codec (Lyra v2, CPU)
+DEMO_CODECS: tuple[str, ...] = ("identity", "opus_6k", "mp3_32k", "codec2_3200", "lyra_v2_6k", "lyra_v2_3k2")
+
+
+def fetch_missing_weights(codec_ids: Sequence[str]) -> list[str]:
+    """Try once to download the pinned files of requested codecs whose weights are missing.
+
+    Only codecs that declare pinned files (Lyra) are tried, each distinct download once.
+    Returns the ids still without weights; a failed download (offline) is one warning line
+    and the demo goes on without them.
+    """
+    from .codecs.fetch import FetchError, run_plan
+    from .codecs.registry import codec_class, codec_specs
+
+    specs = codec_specs()
+    plans: dict[tuple, list[str]] = {}
+    by_key = {}
+    for codec_id in codec_ids:
+        spec = specs.get(codec_id)
+        if spec is None or codec_class(spec).available(spec) is None:
+            continue
+        plan = codec_class(spec).fetch_plan(spec)
+        if plan is not None and plan.files:
+            key = (plan.target, plan.files)
+            plans.setdefault(key, []).append(codec_id)
+            by_key[key] = plan
+    missing = []
+    for key, ids in plans.items():
+        try:
+            run_plan(by_key[key], log=logger.info)
+        except FetchError as exc:
+            logger.warning("%s: weights not here and not fetched (%s); the demo goes on without %s",
+                           ", ".join(ids), exc, "them" if len(ids) > 1 else "it")
+            missing += ids
+    return missing
 
 
 def available_codecs(requested: Sequence[str], *, neural: bool = False) -> list[str]:
@@ -38,7 +71,7 @@ def available_codecs(requested: Sequence[str], *, neural: bool = False) -> list[
         if c not in rows:
             logger.warning("skipping unknown codec %s", c)
         elif not rows[c]["available"]:
-            logger.warning("skipping codec %s: %s", c, rows[c]["reason"])
+            logger.warning("skipping codec %s: %s", c, rows[c]["reason"].split(";")[0])
         else:
             out.append(c)
     if neural:
@@ -87,7 +120,8 @@ def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, 
     overrides = {"acoustic": {"manifest": str(subset_manifest)}}
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    chosen = available_codecs(codecs, neural=neural)
+    unfetched = fetch_missing_weights(codecs)
+    chosen = available_codecs([c for c in codecs if c not in unfetched], neural=neural)
 
     def lane(codec: str) -> list:
         return run_codec(codec, profile="demo", runs=runs, overrides=overrides, progress=False, stop_on_error=False)

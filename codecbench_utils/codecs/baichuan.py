@@ -137,7 +137,7 @@ class BaichuanCodec(RepoCheckoutCodec):
     PATHS = {
         "repo_dir": f"clone {_GH} (its {_VOCODER_DIR.as_posix()} holds the vocoder) and point options.repo_dir at it",
         "checkpoint": f"download {_HF} (config.json, the *.py files and model*.safetensors, e.g. "
-                      "`huggingface-cli download baichuan-inc/Baichuan-Audio-Base --local-dir DIR`) and point "
+                      "`hf download baichuan-inc/Baichuan-Audio-Base --local-dir DIR`) and point "
                       "options.checkpoint at that folder",
     }
     HOP = 1280

@@ -10,12 +10,15 @@ delay removed) and of the same length, plus the bitrate the stream really had.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..audio import fit_length
 from ..errors import CodecRuntimeError
+
+if TYPE_CHECKING:
+    from .fetch import FetchPlan
 
 __all__ = ["CodecSpec", "Encoded", "Codec", "Resynthesis"]
 
@@ -109,6 +112,16 @@ class Codec:
     @classmethod
     def available(cls, spec: CodecSpec) -> str | None:
         return None
+
+    @classmethod
+    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
+        """What ``codecbench codecs fetch`` downloads for this codec (``None``: nothing to download)."""
+        return None
+
+    @property
+    def default_batch_size(self) -> int:
+        """Items per ``resynthesize_batch`` call when the caller does not choose (1: item by item)."""
+        return 1
 
     def encode(self, wav: np.ndarray) -> Encoded:
         raise NotImplementedError

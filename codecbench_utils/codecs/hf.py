@@ -54,6 +54,7 @@ import numpy as np
 from ..audio import check_audio, fit_length
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, Encoded, Resynthesis
+from .fetch import FetchPlan
 
 __all__ = [
     "HFCodec",
@@ -117,8 +118,9 @@ def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = No
             return str(folder)
         raise MissingWeightsError(
             f"codec '{spec.id}': no checkpoint at {folder} (expected {' + '.join(_CHECKPOINT_FILES)} there); "
-            + (f"get it with `huggingface-cli download {repo} --local-dir {folder}`" if repo else
-               "point --weights at a folder holding the checkpoint"),
+            + (f"copy the snapshot of '{repo}' there, or remove options.weights from params/codecs/{spec.id}.yaml "
+               f"and run `codecbench codecs fetch {spec.id}`" if repo else
+               f"set options.weights in params/codecs/{spec.id}.yaml to a folder holding the checkpoint"),
             codec_id=spec.id,
         )
     if not repo:
@@ -128,13 +130,13 @@ def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = No
         from huggingface_hub import try_to_load_from_cache
     except ImportError as exc:  # pragma: no cover - installed with transformers
         raise MissingDependencyError("install huggingface_hub: pip install huggingface_hub") from exc
-    hit = try_to_load_from_cache(repo, "config.json")
+    hit = try_to_load_from_cache(repo, "config.json", revision=spec.options.get("revision"))
     if isinstance(hit, str):
         return repo
     raise MissingWeightsError(
         f"codec '{spec.id}': checkpoint '{repo}' is not in the Hugging Face cache "
-        f"(expected {' + '.join(_CHECKPOINT_FILES)}); download it once with `huggingface-cli download {repo}` "
-        f"or pass --weights DIR / set options.weights to a local copy",
+        f"(expected {' + '.join(_CHECKPOINT_FILES)}); download it with `codecbench codecs fetch {spec.id}`, "
+        f"or set options.weights in params/codecs/{spec.id}.yaml to a local copy",
         codec_id=spec.id,
     )
 
@@ -195,6 +197,14 @@ class HFCodec(Codec):
         except MissingWeightsError as exc:
             return str(exc)
         return None
+
+    @classmethod
+    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
+        """The pinned ``options.repo``@``options.revision`` snapshot (into the Hugging Face cache)."""
+        repo = spec.options.get("repo")
+        if not repo:
+            return None
+        return FetchPlan(spec.id, hub_repo=str(repo), hub_revision=spec.options.get("revision"))
 
     # ------------------------------------------------------------------ setup
     def _setup(self, model: Any) -> None:

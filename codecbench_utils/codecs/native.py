@@ -42,6 +42,7 @@ import numpy as np
 from ..audio import check_audio, fit_length
 from ..errors import MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, Encoded
+from .fetch import FetchPlan
 
 __all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec", "option_path"]
 
@@ -322,7 +323,7 @@ class StableCodecCodec(RepoCheckoutCodec):
 
         if not isinstance(try_to_load_from_cache(repo, "model_config.json"), str):
             raise MissingWeightsError(f"codec '{spec.id}': '{repo}' is not in the Hugging Face cache (expected "
-                                      f"model_config.json + model.ckpt); `huggingface-cli download {repo}` once, "
+                                      f"model_config.json + model.ckpt); run `codecbench codecs fetch {spec.id}`, "
                                       "or set options.model_config and options.checkpoint", codec_id=spec.id)
         return {}
 
@@ -333,6 +334,12 @@ class StableCodecCodec(RepoCheckoutCodec):
         except (MissingWeightsError, MissingDependencyError) as exc:
             return str(exc)
         return None
+
+    @classmethod
+    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
+        """The ``options.pretrained`` Hub snapshot that ``stable_codec`` loads from the Hugging Face cache."""
+        repo = spec.options.get("pretrained")
+        return FetchPlan(spec.id, hub_repo=str(repo), hub_revision=spec.options.get("revision")) if repo else None
 
     def _load(self) -> None:
         import torch

@@ -33,6 +33,7 @@ BACKENDS: dict[str, str] = {
     "flowdec": "codecbench_utils.codecs.flowdec:FlowDecCodec",
     "baichuan": "codecbench_utils.codecs.baichuan:BaichuanCodec",
     "stablecodec": "codecbench_utils.codecs.native:StableCodecCodec",
+    "lyra": "codecbench_utils.codecs.lyra:LyraCodec",
 }
 
 

@@ -209,7 +209,7 @@ def resynthesize(
     *,
     device: str = "cpu",
     limit: int | None = None,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     manifest_dir: PathLike | None = None,
     progress: bool = True,
     on_item: Callable[[ResynthRecord], None] | None = None,
@@ -226,9 +226,10 @@ def resynthesize(
         Where ``<id>.flac`` files and ``index.jsonl`` go.
     limit : int, optional
         Only the first ``limit`` items.
-    batch_size : int
+    batch_size : int, optional
         Items per codec call for codecs with ``resynthesize_batch`` (neural
-        codecs on a GPU); others go item by item whatever the value.
+        codecs on a GPU, Lyra's parallel CPU interpreters); others go item by
+        item whatever the value. ``None``: the codec's ``default_batch_size``.
     on_item : callable, optional
         Called with each item's record once it is in the index (done or failed; not for
         items skipped as already done): a hook for progress reporting and fault injection.
@@ -251,13 +252,14 @@ def resynthesize(
         items = list(manifest)
     if limit is not None:
         items = items[:limit]
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(codec, Codec):
         model = codec
     else:
         spec = get_spec(codec) if isinstance(codec, str) else codec
         model = load_codec(spec, device=device)
+    batch_size = batch_size or model.default_batch_size
     key_prefix = codec_fingerprint(model.spec)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -344,15 +346,16 @@ class ResynthConfig:
     manifest: Path
     out_dir: Path
     device: str = "cpu"
-    batch_size: int = 1
+    batch_size: int | None = None
     limit: int | None = None
 
 
 def resynth_config(*, codec: str, manifest: PathLike, out_dir: PathLike, device: str = "cpu",
-                   batch_size: int = 1, limit: int = 0) -> ResynthConfig:
+                   batch_size: int = 0, limit: int = 0) -> ResynthConfig:
     """Check the stage parameters up front (unknown codec, missing manifest, bad values).
 
-    ``limit`` 0 means every item (papermill parameters cannot be ``None`` on the CLI).
+    ``limit`` 0 means every item and ``batch_size`` 0 the codec's default (papermill
+    parameters cannot be ``None`` on the CLI).
     """
     get_spec(codec)  # raises UnknownNameError listing the known ids
     manifest = Path(manifest)
@@ -361,9 +364,9 @@ def resynth_config(*, codec: str, manifest: PathLike, out_dir: PathLike, device:
                                 "`codecbench data prepare NAME --root DIR --out M.jsonl`")
     if device != "cpu" and not device.startswith("cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got '{device}'")
-    if batch_size < 1 or limit < 0:
-        raise ValueError(f"batch_size must be >= 1 and limit >= 0, got {batch_size}, {limit}")
-    return ResynthConfig(codec, manifest, Path(out_dir), device, batch_size, limit or None)
+    if batch_size < 0 or limit < 0:
+        raise ValueError(f"batch_size and limit must be >= 0, got {batch_size}, {limit}")
+    return ResynthConfig(codec, manifest, Path(out_dir), device, batch_size or None, limit or None)
 
 
 def run_resynthesis(cfg: ResynthConfig, *, progress: bool = True) -> ResynthSummary:

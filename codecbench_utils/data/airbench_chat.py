@@ -6,7 +6,7 @@ MusicCaps, ...), with GPT-4-checked reference answers.
 
 License: see the dataset card (the audio keeps the licences of its source
 corpora). Source: https://huggingface.co/datasets/qyang1021/AIR-Bench-Dataset
-(folder ``Chat/``; ``huggingface-cli download qyang1021/AIR-Bench-Dataset
+(folder ``Chat/``; ``hf download qyang1021/AIR-Bench-Dataset
 --repo-type dataset --include "Chat/*"``).
 
 Native layout::
