@@ -153,3 +153,27 @@ def test_fetch_makes_lyra_available(server, tmp_path, monkeypatch, lyra_from):
     assert lyra.LyraCodec.available(spec) is None
     assert _listing(tmp_path / "xdg" / "codecbench" / "lyra_v2" / lyra.LYRA_COMMIT) == sorted(
         f.name for f in lyra.LYRA_FILES)
+
+
+def test_demo_tries_the_fetch_once_and_goes_on_offline(tmp_path, monkeypatch, caplog, lyra_from):
+    from codecbench_utils import demo
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("CODECBENCH_LYRA_DIR", raising=False)
+    lyra_from(f"http://127.0.0.1:{_closed_port()}")
+    with caplog.at_level("WARNING"):
+        missing = demo.fetch_missing_weights(["identity", "lyra_v2_6k", "lyra_v2_3k2"])
+    assert missing == ["lyra_v2_6k", "lyra_v2_3k2"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "goes on without them" in warnings[0].getMessage()
+
+
+def test_demo_adds_one_configuration_per_further_neural_family(monkeypatch):
+    from codecbench_utils import demo
+    from codecbench_utils.codecs import registry
+
+    rows = [{"id": i, "family": f, "available": True, "reason": None} for i, f in
+            (("identity", "anchor"), ("opus_6k", "classical"), ("lyra_v2_6k", "lyra"), ("lyra_v2_9k2", "lyra"),
+             ("mimi_nq8", "mimi"), ("mimi_nq32", "mimi"))]
+    monkeypatch.setattr(registry, "list_codecs", lambda: rows)
+    assert demo.available_codecs(["identity", "lyra_v2_6k"], neural=True) == ["identity", "lyra_v2_6k", "mimi_nq8"]

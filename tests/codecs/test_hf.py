@@ -180,7 +180,7 @@ def test_missing_weights_error_names_codec_file_and_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     spec = get_spec("dac_24k_nq8")
-    with pytest.raises(MissingWeightsError, match="dac_24k_nq8.*descript/dac_24khz.*huggingface-cli download"):
+    with pytest.raises(MissingWeightsError, match="dac_24k_nq8.*descript/dac_24khz.*`codecbench codecs fetch dac_24k_nq8`"):
         hf.resolve_weights(spec)
     with pytest.raises(MissingWeightsError, match=f"dac_24k_nq8.*{tmp_path / 'nowhere'}.*config.json"):
         codec_class(spec)(spec, weights=tmp_path / "nowhere")

@@ -97,3 +97,20 @@ def test_list_codecs_reports_neural_codecs_offline(tmp_path, monkeypatch):
             assert key in row
         assert row["available"] is False and row["reason"], codec_id
         assert "Error:" not in row["reason"], f"{codec_id}: backend import failed: {row['reason']}"
+
+
+def test_every_reason_a_codec_cannot_run_names_a_fix_that_works_here(tmp_path, monkeypatch):
+    """No advice to run a command this install lacks (huggingface-cli) or a flag no command takes (--weights)."""
+    import re
+
+    from codecbench_utils.codecs.registry import list_codecs
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for var in ("CODECBENCH_LYRA_DIR", "CODECBENCH_BIGCODEC_DIR", "CODECBENCH_AMPHION_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    fixes = re.compile(r"codecbench codecs fetch \S+|pip install|export it|options\.\w+|\$CODECBENCH_\w+")
+    for row in list_codecs():
+        if row["reason"]:
+            assert "huggingface-cli" not in row["reason"] and "--weights" not in row["reason"], row
+            assert fixes.search(row["reason"]), row
