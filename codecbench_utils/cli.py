@@ -7,6 +7,7 @@ sets ``func``; heavy imports happen inside the handlers so ``--help`` is fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -58,7 +59,12 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     pp.add_argument("--subset", default=None)
     pp.add_argument("--strict", action="store_true", help="fail on any bad file instead of skipping it")
     pp.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
-                    help="a recipe keyword, e.g. -o size=medium (mini) or -o mode=both (libri2mix)")
+                    help="a recipe keyword, e.g. -o size=medium (mini), -o mode=both (libri2mix), "
+                         "-o name=mine (folder)")
+    pp.add_argument("--category-from-dirs", action="store_true",
+                    help="folder: category from the top-level folder (speech/, music/, sound/, general/)")
+    pp.add_argument("--labels", default=None, metavar="CSV",
+                    help="folder: CSV with columns file and any of label, text, speaker, split, category")
     pp.set_defaults(func=_cmd_data_prepare)
 
 
@@ -77,6 +83,10 @@ def _cmd_data_prepare(args: argparse.Namespace) -> int:
     from .data.registry import prepare_dataset
 
     kwargs: dict[str, object] = {"strict": True} if args.strict else {}
+    if args.category_from_dirs:
+        kwargs["category_from_dirs"] = True
+    if args.labels:
+        kwargs["labels"] = args.labels
     for opt in args.option:
         key, value = _key_value(opt, "-o", "KEY=VALUE")
         kwargs[key.replace("-", "_")] = value
@@ -175,6 +185,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sim-model", default="resemblyzer", help="resemblyzer or wavlm_ecapa:<checkpoint>")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--strict", action="store_true",
+                   help="fail when an item has two files (x.flac and x.wav) instead of warning")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_metrics)
 
@@ -187,7 +199,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     df = compute_metrics(args.ref, args.est, profile=args.profile, metrics=args.metrics, out=args.out,
                          workers=args.workers, device=args.device, progress=not args.no_progress,
                          sim_model=args.sim_model, manifest=args.manifest, batch_size=args.batch_size,
-                         limit=args.limit)
+                         limit=args.limit, strict=args.strict)
     n_bad = int((df["status"] != "ok").sum()) if len(df) else 0
     print(f"{len(df)} items ({n_bad} with a failed metric) -> {args.out}")
     return 0
@@ -303,6 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args) or 0)
         except CodecBenchError as exc:
             print(f"codecbench: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            print(f"codecbench: error: disk full ({exc}); finished work is kept: free some space and rerun "
+                  "to resume", file=sys.stderr)
             return 2
 
 

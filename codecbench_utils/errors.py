@@ -17,6 +17,7 @@ __all__ = [
     "CodecRuntimeError",
     "MetricError",
     "UnknownNameError",
+    "DiskFullError",
 ]
 
 
@@ -63,6 +64,10 @@ class CodecRuntimeError(CodecBenchError, RuntimeError):
 
 class MetricError(CodecBenchError, RuntimeError):
     """A metric is undefined for one item (e.g. PESQ found no utterance)."""
+
+
+class DiskFullError(CodecBenchError, OSError):
+    """The disk (or quota) filled up: the run stops, finished work is kept, a rerun resumes."""
 
 
 class UnknownNameError(CodecBenchError, KeyError):

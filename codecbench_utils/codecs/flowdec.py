@@ -163,8 +163,8 @@ class FlowDecCodec(RepoCheckoutCodec):
                 raise CodecRuntimeError(f"codec '{self.id}': building {model_name} from {repo} failed: {exc}",
                                         codec_id=self.id) from exc
 
-        # a Lightning checkpoint (pickled hyper-parameters): only load local files you trust
-        ckpt = torch.load(self.paths["flowdec_ckpt"], map_location="cpu", weights_only=False)
+        ckpt = _load_lightning_checkpoint(self.paths["flowdec_ckpt"], trust=bool(opts.get("trust_checkpoint")),
+                                          codec_id=self.id)
         key = "_pl_ema_state_dict" if opts.get("ema", True) else "state_dict"
         if key not in ckpt:
             raise CodecRuntimeError(f"codec '{self.id}': {self.paths['flowdec_ckpt']} has no '{key}' "
@@ -216,3 +216,23 @@ class FlowDecCodec(RepoCheckoutCodec):
     def embed(self, wav: np.ndarray) -> np.ndarray:
         z, _ = self._quantize(wav)
         return z[0].T[: self.frames_for(len(wav))].float().cpu().numpy()
+
+
+def _load_lightning_checkpoint(path: Any, *, trust: bool, codec_id: str) -> dict:
+    """Load a Lightning checkpoint with ``weights_only=True``; full unpickling only when the YAML says so.
+
+    A pickle can run code when it loads, so a tampered file in a shared folder must not be
+    unpickled unless the user vouches for it (``options.trust_checkpoint: true``).
+    """
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not trust)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CodecRuntimeError(
+            f"codec '{codec_id}': {path} holds Python objects besides tensors ({first}); if you trust this file, "
+            f"set options.trust_checkpoint: true in params/codecs/{codec_id}.yaml to load it in full",
+            codec_id=codec_id) from exc

@@ -187,7 +187,7 @@ class BigCodecCodec(RepoCheckoutCodec):
 
         enc_mod = self._import("vq.codec_encoder")
         dec_mod = self._import("vq.codec_decoder")
-        ckpt = torch.load(self.paths["checkpoint"], map_location="cpu")
+        ckpt = torch.load(self.paths["checkpoint"], map_location="cpu", weights_only=True)
         self.encoder = enc_mod.CodecEncoder()
         self.encoder.load_state_dict(ckpt["CodecEnc"])
         self.decoder = dec_mod.CodecDecoder()

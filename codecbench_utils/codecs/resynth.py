@@ -10,6 +10,8 @@ and whose file is still there. Audio is written atomically.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -17,7 +19,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,10 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, is_disk_full, remove_stale_temps
 from ..audio import PathLike, check_audio, load_audio, save_audio
-from ..data.manifest import ManifestItem, read_manifest, resolve_path
-from ..errors import CodecRuntimeError, InvalidAudioError
+from ..data.manifest import ManifestItem, read_manifest, resolve_path, validate_manifest
+from ..errors import CodecRuntimeError, DiskFullError, InvalidAudioError
 from .base import Codec, CodecSpec, Resynthesis
 from .registry import get_spec, load_codec
 
@@ -124,7 +125,7 @@ def read_index(out_dir: PathLike) -> dict[str, ResynthRecord]:
     return records
 
 
-@contextmanager
+@contextlib.contextmanager
 def _index_lock(out_dir: Path):
     """Exclusive lock on the output folder's index, so shards of one codec can run concurrently."""
     with (out_dir / ".index.lock").open("a") as lock:
@@ -135,11 +136,18 @@ def _index_lock(out_dir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _append(fh: Any, rec: ResynthRecord, out_dir: Path) -> None:
+def _append(fd: int, rec: ResynthRecord, out_dir: Path) -> None:
+    """Append one record with a single write; a failed write (full disk) is cut back off, so no torn line stays."""
+    data = (json.dumps(rec.to_dict()) + "\n").encode("utf-8")
     with _index_lock(out_dir):
-        fh.write(json.dumps(rec.to_dict()) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+        size = os.fstat(fd).st_size
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError(errno.ENOSPC, "short write to the index", str(out_dir / INDEX_NAME))
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, size)
+            raise
 
 
 def _compact_index(out_dir: Path, new: dict[str, ResynthRecord], order: list[str]) -> None:
@@ -155,6 +163,16 @@ def _compact_index(out_dir: Path, new: dict[str, ResynthRecord], order: list[str
         with atomic_path(out_dir / INDEX_NAME) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for i in ids:
                 fh.write(json.dumps(records[i].to_dict()) + "\n")
+
+
+class _FD:
+    """A raw file descriptor that ``contextlib.closing`` can close."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def _load_item(codec: Codec, item: ManifestItem, src: Path) -> np.ndarray:
@@ -249,7 +267,7 @@ def resynthesize(
         manifest_dir = Path(manifest).parent if manifest_dir is None else manifest_dir
         items = read_manifest(manifest)
     else:
-        items = list(manifest)
+        items = validate_manifest(manifest)  # ids that would alias one output file are refused here too
     if limit is not None:
         items = items[:limit]
     if batch_size is not None and batch_size < 1:
@@ -263,6 +281,7 @@ def resynthesize(
     key_prefix = codec_fingerprint(model.spec)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)
     records = read_index(out)
     summary = ResynthSummary(codec=model.id, out_dir=out)
     logger.info("resynthesis %s: %d items -> %s", model.id, len(items), out)
@@ -272,8 +291,13 @@ def resynthesize(
 
     def record(rec: ResynthRecord, key: str) -> None:
         rec.codec, rec.key = model.id, key
+        try:
+            _append(index_fd, rec, out)
+        except OSError as exc:
+            if is_disk_full(exc, out):
+                raise disk_full(exc) from exc
+            raise
         records[rec.id] = rec
-        _append(index_fh, rec, out)
         finished[rec.id] = rec
         if rec.status == "ok":
             summary.n_done += 1
@@ -282,7 +306,14 @@ def resynthesize(
         if on_item is not None:
             on_item(rec)
 
+    def disk_full(exc: BaseException) -> DiskFullError:
+        return DiskFullError(f"disk full while writing to {out} ({exc}); stopped after {summary.n_done} new "
+                             "item(s), finished items are kept: free some space and rerun to resume",
+                             codec_id=model.id)
+
     def failed(item: ManifestItem, exc: BaseException) -> ResynthRecord:
+        if is_disk_full(exc, out):  # not the item's fault: stop the run instead of failing every item
+            raise disk_full(exc) from exc
         reason = str(exc) if str(exc) else type(exc).__name__
         logger.debug("item %s failed: %s", item.id, reason)
         return ResynthRecord(id=item.id, status="failed", reason=reason)
@@ -306,7 +337,8 @@ def resynthesize(
             bar.update(1)
         pending.clear()
 
-    with (out / INDEX_NAME).open("a", encoding="utf-8") as index_fh, tqdm(
+    index_fd = os.open(out / INDEX_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    with contextlib.closing(_FD(index_fd)), tqdm(
         total=len(items), desc=f"resynth {model.id}", unit="item", disable=not progress
     ) as bar:
         for item in items:
@@ -328,7 +360,12 @@ def resynthesize(
             if len(pending) >= batch_size:
                 flush()
         flush()
-    _compact_index(out, finished, [it.id for it in items])
+    try:
+        _compact_index(out, finished, [it.id for it in items])
+    except OSError as exc:  # the appended index is complete; only its compaction is lost
+        if is_disk_full(exc, out):
+            raise disk_full(exc) from exc
+        raise
     records = read_index(out)
     summary.records = [records[it.id] for it in items if it.id in records]
     logger.info("resynthesis %s: %d done, %d skipped, %d failed in %.1f s", model.id, summary.n_done,

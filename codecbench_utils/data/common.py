@@ -63,10 +63,11 @@ BAD_KINDS: dict[str, str] = {
     "unreadable": "unreadable or empty audio files",
     "unlabelled": "audio files without a metadata row",
     "invalid": "metadata rows that cannot be parsed or carry an unknown label",
+    "split": "splits whose audio is there but whose metadata was not found (the whole split is left out)",
 }
 
 #: Kinds that mean the layout disagrees with the metadata (strict raises DatasetLayoutError).
-_LAYOUT_KINDS = ("missing", "unlabelled", "invalid")
+_LAYOUT_KINDS = ("missing", "unlabelled", "invalid", "split")
 
 #: How many example paths a warning or error quotes per kind.
 _N_EXAMPLES = 5

@@ -12,11 +12,19 @@ Layout (anything; for example)::
 
 Manifest: ``id = folder/<relative path without extension>`` (the dataset name
 can be changed with ``name``), ``category`` from the ``category`` option
-(default ``general``), ``label`` = the parent folder's name when
-``label_from_parent`` (files directly under ``root`` then have no label),
-``split`` = the first path component when ``split_from_top`` (otherwise
-``"all"``). Two files differing only by extension (``a.wav``, ``a.flac``) would
-share an id and are reported as invalid.
+(default ``general``) or, with ``category_from_dirs``, from the top-level
+sub-folder a file sits in (``speech/``, ``music/``, ``sound/``, ``general/``;
+files elsewhere keep ``category`` and are counted in a warning), ``label`` =
+the parent folder's name when ``label_from_parent`` (files directly under
+``root`` then have no label), ``split`` = the first path component when
+``split_from_top`` (otherwise ``"all"``). Two files differing only by extension
+(``a.wav``, ``a.flac``) would share an id and are reported as invalid.
+
+An optional labels CSV (``labels=``; columns ``file`` plus any of ``label``,
+``text``, ``speaker``, ``split``, ``category``; ``file`` relative to ``root``, with
+or without its extension) fills those fields and wins over the options above.
+Rows naming no file are reported as missing; files without a row are kept with
+what the options give and counted in a warning.
 
 License: whatever the files carry. The paper's self-collected set is published
 as ``RayYuki/CodecBench_collected_data`` on the Hugging Face hub.
@@ -24,6 +32,7 @@ as ``RayYuki/CodecBench_collected_data`` on the Hugging Face hub.
 
 from __future__ import annotations
 
+import csv
 import logging
 from pathlib import Path
 
@@ -55,6 +64,8 @@ def prepare_folder(
     name: str = NAME,
     label_from_parent: bool = False,
     split_from_top: bool = False,
+    category_from_dirs: bool = False,
+    labels: PathLike | None = None,
     extensions: tuple[str, ...] = AUDIO_EXTENSIONS,
     progress: bool = True,
 ) -> list[ManifestItem]:
@@ -79,6 +90,11 @@ def prepare_folder(
         Set ``label`` to the name of each file's parent folder.
     split_from_top : bool
         Set ``split`` to each file's first path component under ``root``.
+    category_from_dirs : bool
+        Take each file's category from its top-level folder (``speech/``, ``music/``, ...).
+    labels : str or PathLike, optional
+        CSV with columns ``file`` and any of ``label, text, speaker, split, category``
+        (``file`` relative to ``root``; a relative CSV path is taken from ``root`` first).
     extensions : tuple of str
         Audio extensions to pick up.
     progress : bool
@@ -110,7 +126,9 @@ def prepare_folder(
     if not files:
         raise DatasetLayoutError(f"{name}: no audio file ({', '.join(extensions)}) under '{scan_root}'")
     bad = BadData(name)
+    rows = _read_labels(base, labels, bad) if labels is not None else None
     specs, seen = [], {}
+    n_uncategorised = n_unlisted = 0
     for p in files:
         rel = p.relative_to(base)
         ident = rel_id(name, p, base)
@@ -118,8 +136,63 @@ def prepare_folder(
             bad.add("invalid", p, f"same id as {seen[ident].name}")
             continue
         seen[ident] = p
-        split = rel.parts[0] if split_from_top and len(rel.parts) > 1 else "all"
-        label = p.parent.name if label_from_parent and p.parent != base else None
-        specs.append({"path": p, "id": ident, "split": split, "label": label})
-    items = audio_items(specs, dataset=name, category=category, bad=bad, progress=progress)
-    return finish(items, out, bad=bad, strict=strict, source=SOURCE)
+        spec: dict = {"path": p, "id": ident, "category": category,
+                      "split": rel.parts[0] if split_from_top and len(rel.parts) > 1 else "all",
+                      "label": p.parent.name if label_from_parent and p.parent != base else None}
+        if category_from_dirs:
+            top = rel.parts[0].lower() if len(rel.parts) > 1 else ""
+            if top in CATEGORIES:
+                spec["category"] = top
+            else:
+                n_uncategorised += 1
+        if rows is not None:
+            row = rows.pop(rel.as_posix(), None) or rows.pop(rel.with_suffix("").as_posix(), None)
+            if row is None:
+                n_unlisted += 1
+            else:
+                spec.update({k: v for k, v in row.items() if v})
+        if spec["category"] not in CATEGORIES:
+            bad.add("invalid", p, f"category '{spec['category']}' is not one of {CATEGORIES}")
+            continue
+        specs.append(spec)
+    for key in rows or {}:
+        bad.add("missing", base / key, f"listed in {labels} but not found")
+    if n_uncategorised:
+        logger.warning("%s: %d file(s) are not under a speech/, music/, sound/ or general/ folder; "
+                       "they get category '%s'", name, n_uncategorised, category)
+    if n_unlisted:
+        logger.warning("%s: %d file(s) have no row in %s; they keep the labels the options give", name,
+                       n_unlisted, labels)
+    by_category: dict[str, list[dict]] = {}
+    for spec in specs:
+        by_category.setdefault(spec.pop("category"), []).append(spec)
+    items = [it for cat, group in by_category.items()
+             for it in audio_items(group, dataset=name, category=cat, bad=bad, progress=progress)]
+    return finish(sorted(items, key=lambda it: it.id), out, bad=bad, strict=strict, source=SOURCE)
+
+
+_LABEL_COLUMNS = ("label", "text", "speaker", "split", "category")
+
+
+def _read_labels(base: Path, labels: PathLike, bad: BadData) -> dict[str, dict[str, str]]:
+    """Rows of the labels CSV by file path (as written, ``/`` separators)."""
+    path = Path(labels).expanduser()
+    if not path.is_absolute() and not path.is_file() and (base / path).is_file():
+        path = base / path
+    if not path.is_file():
+        raise DatasetLayoutError(f"folder: labels file not found at '{labels}'")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        if "file" not in fields:
+            raise DatasetLayoutError(f"folder: '{path}' has no 'file' column (columns: {fields}); expected "
+                                     f"file plus any of {', '.join(_LABEL_COLUMNS)}")
+        out: dict[str, dict[str, str]] = {}
+        for i, raw in enumerate(reader, 2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+            key = row.get("file", "").replace("\\", "/").lstrip("./")
+            if not key:
+                bad.add("invalid", f"{path.name} line {i}", "empty 'file'")
+                continue
+            out[key] = {k: row.get(k, "") for k in _LABEL_COLUMNS}
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -26,6 +27,8 @@ __all__ = [
     "write_manifest",
     "validate_manifest",
     "resolve_path",
+    "id_problem",
+    "output_key",
 ]
 
 Category = Literal["speech", "music", "sound", "general"]
@@ -86,14 +89,14 @@ class ManifestItem:
         for k in ("id", "dataset", "category", "path"):
             kwargs[k] = str(kwargs[k])
         item = cls(**kwargs, extra=extra)
-        _validate_item(item, where)
+        _validate_item(item, where, check_id=False)  # ids are checked with their neighbours (validate_manifest)
         return item
 
 
 _CORE = {"id", "dataset", "category", "path", "duration", "sample_rate", "split", "label", "text", "speaker"}
 
 
-def _validate_item(item: ManifestItem, where: str = "") -> None:
+def _validate_item(item: ManifestItem, where: str = "", *, check_id: bool = True) -> None:
     if item.category not in CATEGORIES:
         raise ManifestError(
             f"{where}item '{item.id}': category '{item.category}' is not one of {CATEGORIES}",
@@ -103,19 +106,54 @@ def _validate_item(item: ManifestItem, where: str = "") -> None:
         raise ManifestError(f"{where}item '{item.id}': sample_rate {item.sample_rate} <= 0", item_id=item.id)
     if item.duration < 0:
         raise ManifestError(f"{where}item '{item.id}': duration {item.duration} < 0", item_id=item.id)
-    if item.id.startswith("/") or ".." in item.id.split("/"):
-        raise ManifestError(f"{where}item id '{item.id}' must be a relative path-like id", item_id=item.id)
+    problem = id_problem(item.id) if check_id else None
+    if problem:
+        raise ManifestError(f"{where}item id '{item.id}' {problem}; ids are relative paths like 'speaker/utt1' "
+                            "(they name the item's output files)", item_id=item.id)
 
 
-def validate_manifest(items: Iterable[ManifestItem]) -> list[ManifestItem]:
-    """Check every item and that ids are unique; return the items as a list."""
+def id_problem(item_id: str) -> str | None:
+    """Why ``item_id`` cannot name an output file (``None`` when it can).
+
+    Ids become paths (``<out>/<id>.flac``), so only one spelling of each path is allowed:
+    ``a/./b``, ``a//b`` and ``a/b/`` would all write ``a/b.flac``.
+    """
+    if not item_id or item_id != item_id.strip():
+        return "is empty or starts/ends with whitespace"
+    if "\\" in item_id or "\x00" in item_id:
+        return "contains a backslash or a NUL character"
+    if item_id.startswith("/"):
+        return "is an absolute path"
+    if item_id.endswith("/"):
+        return "ends in '/'"
+    if any(part in ("", ".", "..") for part in item_id.split("/")):
+        return "has an empty, '.' or '..' path segment"
+    return None
+
+
+def output_key(item_id: str) -> str:
+    """The output path an id maps to, as a case-insensitive file system sees it."""
+    return posixpath.normpath("/" + item_id).lstrip("/").casefold()
+
+
+def validate_manifest(items: Iterable[ManifestItem], *, lines: list[int] | None = None) -> list[ManifestItem]:
+    """Check every item, and that no two ids name the same output file; return the items as a list.
+
+    ``lines`` (the file line of each item) makes the messages point at the manifest's lines.
+    """
     out = list(items)
-    seen: set[str] = set()
-    for it in out:
-        _validate_item(it)
-        if it.id in seen:
-            raise ManifestError(f"duplicate item id '{it.id}' in manifest", item_id=it.id)
-        seen.add(it.id)
+    seen: dict[str, str] = {}
+    for i, it in enumerate(out):
+        where = f"manifest line {lines[i]}: " if lines is not None else ""
+        key = output_key(it.id)
+        if key in seen:
+            first = seen[key]
+            what = f"duplicate item id '{it.id}'" if first == it.id else (
+                f"item ids '{first}' and '{it.id}' name the same output file ('{key}.flac' after path "
+                "normalisation, or on a case-insensitive file system)")
+            raise ManifestError(f"{where}{what}; every item needs its own id", item_id=it.id)
+        seen[key] = it.id
+        _validate_item(it, where)
     return out
 
 
@@ -132,7 +170,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestItem]:
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest not found: '{path}'")
-    items = []
+    items, lines = [], []
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh, 1):
             if not line.strip():
@@ -144,7 +182,8 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestItem]:
             if not isinstance(d, dict):
                 raise ManifestError(f"'{path}' line {i}: expected a JSON object, got {type(d).__name__}")
             items.append(ManifestItem.from_dict(d, line=i))
-    return validate_manifest(items)
+            lines.append(i)
+    return validate_manifest(items, lines=lines)
 
 
 def write_manifest(items: Iterable[ManifestItem], path: str | os.PathLike[str]) -> Path:

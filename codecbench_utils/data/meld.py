@@ -10,7 +10,8 @@ License: GPL-3.0. Source: https://affective-meld.github.io/
 (``MELD.Raw.tar.gz`` from http://web.eecs.umich.edu/~mihalcea/downloads/MELD.Raw.tar.gz;
 it holds the CSVs and one inner ``train/dev/test.tar.gz`` per split).
 
-Native layout (inner archives unpacked in place)::
+Native layout (inner archives unpacked in place; a CSV may also sit inside its split
+folder, e.g. ``train/train_sent_emo.csv``)::
 
     MELD.Raw/
       train_sent_emo.csv  dev_sent_emo.csv  test_sent_emo.csv
@@ -88,6 +89,12 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+def _csv_path(base: Path, split: str) -> Path | None:
+    """``<split>_sent_emo.csv`` at the corpus root or inside its split folder, or None."""
+    name = f"{split}_sent_emo.csv"
+    return next((p for p in (base / name, base / split / name) if p.is_file()), None)
+
+
 def _clip_dir(base: Path, split: str) -> Path | None:
     """The folder holding a split's mp4 clips, or None."""
     return next((base / d for d in _CLIP_DIRS[split] if (base / d).is_dir()), None)
@@ -128,10 +135,17 @@ def prepare_meld(
     DatasetLayoutError
         No ``<split>_sent_emo.csv``, a split's clip folder missing, or bad data under ``strict``.
     """
-    base = resolve_root(root, dataset=NAME, source=SOURCE, markers=("*_sent_emo.csv",), top_folders=("MELD.Raw",))
-    present = [s for s in SUBSETS if (base / f"{s}_sent_emo.csv").is_file()]
+    base = resolve_root(root, dataset=NAME, source=SOURCE, markers=("*_sent_emo.csv", *(f"{s}/{s}_sent_emo.csv" for s in SUBSETS)),
+                        top_folders=("MELD.Raw",))
+    csvs = {s: _csv_path(base, s) for s in SUBSETS}
+    present = [s for s in SUBSETS if csvs[s] is not None]
     splits = select_splits(subset, known=SUBSETS, present=present, dataset=NAME, root=base, source=SOURCE)
     bad = BadData(NAME)
+    if subset is None:  # clips without their CSV: say so rather than drop the split quietly
+        for split in SUBSETS:
+            clips = _clip_dir(base, split)
+            if csvs[split] is None and clips is not None:
+                bad.add("split", clips, f"no {split}_sent_emo.csv at {base} or {base / split}")
     specs = []
     for split in splits:
         clips = _clip_dir(base, split)
@@ -139,7 +153,7 @@ def prepare_meld(
             raise layout_error(NAME, base / _CLIP_DIRS[split][0], f"{split} clip folder (unpack {split}.tar.gz)",
                                SOURCE)
         listed = set()
-        for i, row in enumerate(_read_csv(base / f"{split}_sent_emo.csv"), 2):
+        for i, row in enumerate(_read_csv(csvs[split]), 2):
             emotion = (row.get("Emotion") or "").strip().lower()
             dia, utt = (row.get("Dialogue_ID") or "").strip(), (row.get("Utterance_ID") or "").strip()
             if emotion not in EMOTIONS or not dia.isdigit() or not utt.isdigit():

@@ -68,9 +68,20 @@ def list_datasets() -> list[dict[str, Any]]:
     return rows
 
 
-def prepare_dataset(name: str, root: Any, *, subset: str | None = None, out: Any = None,
+def prepare_dataset(recipe: str, root: Any, /, *, subset: str | None = None, out: Any = None,
                     **kwargs: Any) -> list[ManifestItem]:
-    """Call the recipe's ``prepare_<name>``."""
-    mod = get_recipe(name)
-    fn = getattr(mod, f"prepare_{name}")
+    """Call the recipe's ``prepare_<recipe>``; ``kwargs`` are its options (``name=`` included).
+
+    Raises UnknownNameError for an option the recipe does not take, listing those it does.
+    """
+    import inspect
+
+    mod = get_recipe(recipe)
+    fn = getattr(mod, f"prepare_{recipe}")
+    params = inspect.signature(fn).parameters
+    options = [p for p in params if p not in ("root", "subset", "out")]
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        raise UnknownNameError(f"recipe '{recipe}' has no option {', '.join(unknown)}; its options: "
+                               f"{', '.join(options)}")
     return fn(root, subset=subset, out=out, **kwargs)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..atomic import write_frame
+from ..atomic import remove_stale_temps, write_frame
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, ManifestError, UnknownNameError
 from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
@@ -58,8 +58,10 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
 #: Leading columns of every result table (then provenance columns).
 ROW_COLUMNS: tuple[str, ...] = ("item", *METRICS, "status")
 _PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "key", "metric_versions")
-#: Seconds between checkpoint writes of a running job.
+#: Seconds between checkpoint writes of a running job ...
 CHECKPOINT_SECONDS = 30.0
+#: ... or newly finished items, whichever comes first (a kill loses at most about a batch)
+CHECKPOINT_ITEMS = 8
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,36 @@ def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(m for m in METRICS if m in names)
 
 
-def _audio_files(root: Path) -> dict[str, Path]:
+def _audio_files(root: Path, *, strict: bool = False) -> dict[str, Path]:
+    """Audio files under ``root`` by relative path without extension.
+
+    Two files that differ only by extension (``x.flac`` and ``x.wav``) are one item: the
+    first in name order is used and the others are reported (a warning with counts, or a
+    ManifestError with ``strict``), never dropped without a word.
+    """
     out: dict[str, Path] = {}
+    dropped: list[Path] = []
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."):
-            out.setdefault(p.relative_to(root).with_suffix("").as_posix(), p)
+            key = p.relative_to(root).with_suffix("").as_posix()
+            if key in out:
+                dropped.append(p)
+            else:
+                out[key] = p
+    if dropped:
+        shown = ", ".join(f"{p.relative_to(root)} (kept {out[p.relative_to(root).with_suffix('').as_posix()].name})"
+                          for p in dropped[:5])
+        more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+        msg = (f"{root}: {len(dropped)} audio file(s) share their name with another file of another extension "
+               f"and were not scored: {shown}{more}")
+        if strict:
+            raise ManifestError(msg + "; rename them so every item has one file")
+        logger.warning("%s", msg)
     return out
 
 
-def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None) -> list[PairSource]:
+def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None,
+               strict: bool = False) -> list[PairSource]:
     """Match references and estimates.
 
     Without ``manifest``: every audio file under ``ref`` is an item (id = relative
@@ -126,8 +149,8 @@ def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None
     ref = Path(ref)
     if not ref.is_dir():
         raise ManifestError(f"reference folder not found: '{ref}' (pass --manifest to read items from a manifest)")
-    refs = _audio_files(ref)
-    ests = _audio_files(est) if est.is_dir() else {}
+    refs = _audio_files(ref, strict=strict)
+    ests = _audio_files(est, strict=strict) if est.is_dir() else {}
     return [PairSource(item, path, ests.get(item)) for item, path in refs.items()]
 
 
@@ -277,6 +300,7 @@ def compute_metrics(
     batch_size: int = 16,
     limit: int | None = None,
     resume: bool = True,
+    strict: bool = False,
 ) -> Any:
     """Score every (reference, estimate) pair with the metrics of a profile.
 
@@ -293,7 +317,7 @@ def compute_metrics(
         Subset of ``mel_loss, mse, pesq_nb, pesq_wb, sc, sdr, si_sdr, sim, stoi, visqol``
         (comma-separated string or list); all by default.
     out : path, optional
-        ``.csv`` or ``.parquet`` to write (atomically, checkpointed every 30 s).
+        ``.csv`` or ``.parquet`` to write (atomically, checkpointed every 30 s or 8 items).
     workers : int, optional
         Worker processes for PESQ/ViSQOL/SDR (default: CPU count; 0 = in this process).
     device : str
@@ -309,6 +333,9 @@ def compute_metrics(
     resume : bool
         Skip items already in ``out`` with the same key (profile, metrics, SIM
         model, file sizes and mtimes).
+    strict : bool
+        Folder mode: refuse two files of one item (``x.flac`` and ``x.wav``) instead of
+        scoring the first and warning about the rest.
 
     Returns
     -------
@@ -327,7 +354,9 @@ def compute_metrics(
     prof = get_profile(profile)
     metrics = parse_metrics(metrics)
     specs = metric_specs(prof)
-    sources = find_pairs(ref if ref is not None else est, est, manifest=manifest)
+    if out is not None:
+        remove_stale_temps(Path(out).parent, recursive=False)
+    sources = find_pairs(ref if ref is not None else est, est, manifest=manifest, strict=strict)
     if limit:
         sources = sources[:limit]
     sim_spec = sim_model if isinstance(sim_model, str) else getattr(sim_model, "name", "custom")
@@ -369,7 +398,7 @@ def compute_metrics(
     seconds["load"] = 0.0
     rows: dict[str, _Row] = {}
     finished: list[dict[str, Any]] = []
-    last_write = time.monotonic()
+    last_write, n_written = time.monotonic(), 0
 
     def finish(row: _Row) -> None:
         finished.append(row.to_dict(metrics, meta))
@@ -460,9 +489,10 @@ def compute_metrics(
                 if row is not None and row.pending == 0:
                     finish(row)
             drain(pool.collect())
-            if out is not None and time.monotonic() - last_write > CHECKPOINT_SECONDS:
+            if out is not None and (time.monotonic() - last_write > CHECKPOINT_SECONDS
+                                    or len(finished) - n_written >= CHECKPOINT_ITEMS):
                 checkpoint()
-                last_write = time.monotonic()
+                last_write, n_written = time.monotonic(), len(finished)
         drain(pool.collect(wait=True))
 
     df = checkpoint(final=True)

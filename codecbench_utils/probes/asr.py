@@ -188,11 +188,27 @@ class ASRResult:
 
 # ----------------------------------------------------------------------------- helpers
 def _atomic_torch_save(obj: Any, path: Path) -> None:
-    """torch.save under a temporary name, then rename (a killed run keeps the old file)."""
+    """torch.save under a temporary name, then rename (a killed run keeps the old file).
+
+    NumPy arrays go in as tensors, so the file loads with ``weights_only=True`` (a tampered
+    checkpoint in a shared runs folder cannot run code).
+    """
     import torch
 
+    obj = {k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v for k, v in obj.items()}
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def _load_checkpoint(path: Path, device: Any) -> dict[str, Any]:
+    """A checkpoint written by ``_atomic_torch_save``: tensors and plain data only (``weights_only=True``)."""
+    import torch
+
+    ck = torch.load(path, map_location=device, weights_only=True)
+    for k in ("mean", "std"):
+        if isinstance(ck.get(k), torch.Tensor):
+            ck[k] = ck[k].cpu().numpy()
+    return ck
 
 
 def _write_curve(rows: list[dict[str, Any]], path: Path) -> None:
@@ -379,7 +395,7 @@ def train_asr_probe(
     state = {"step": 0, "curve": [], "best_wer": math.inf, "best_step": 0, "train_s": 0.0}
     last, best = out / "last.pt", out / "best.pt"
     if resume and last.is_file():
-        ck = torch.load(last, map_location=dev, weights_only=False)
+        ck = _load_checkpoint(last, dev)
         if ck.get("identity") == identity:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["optimizer"])
@@ -452,7 +468,7 @@ def train_asr_probe(
     n_new = state["step"] - step0
     sps = n_new / state["train_s"] if state["train_s"] > 0 else float("nan")
 
-    ck = torch.load(best, map_location=dev, weights_only=False)
+    ck = _load_checkpoint(best, dev)
     model.load_state_dict(ck["model"])
     e_loss, e_wer, e_cer, hyps = _evaluate(model, batcher, eval_ids, cfg.eval_batch_size)
     with atomic_path(out / "hypotheses.jsonl") as tmp, tmp.open("w", encoding="utf-8") as fh:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, remove_stale_temps
 from ..audio import PathLike
 from ..data.manifest import ManifestItem
 from .features import FeatureExtractor
@@ -69,6 +69,7 @@ class EmbeddingCache:
         self._buffer: list[tuple[str, str, np.ndarray]] = []
         self._buffer_bytes = 0
         self._maps: dict[int, np.memmap] = {}
+        remove_stale_temps(self.dir, recursive=False)
         self._load()
 
     # ------------------------------------------------------------ reading

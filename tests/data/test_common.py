@@ -88,7 +88,7 @@ def test_bad_data_counted_in_one_warning_and_strict_raises(tmp_path):
     bad = BadData("d")
     items = audio_items(specs, dataset="d", category="sound", bad=bad, progress=False)
     bad.add("unlabelled", tmp_path / "orphan.wav")
-    assert bad.counts() == {"missing": 1, "unreadable": 1, "unlabelled": 1, "invalid": 0}
+    assert bad.counts() == {"missing": 1, "unreadable": 1, "unlabelled": 1, "invalid": 0, "split": 0}
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         out = finish(items, tmp_path / "m.jsonl", bad=bad)
