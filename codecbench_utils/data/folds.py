@@ -280,7 +280,8 @@ def add_folds(
     """Folds for a recipe: from ``fold_file`` when given, else :func:`assign_folds`.
 
     With too few groups for ``n_folds`` group-disjoint folds (a tiny extract of a
-    corpus), the items are returned without folds and a warning says why.
+    corpus), the items are returned without folds, each with its group in
+    ``extra["fold_group"]`` so the probe can still keep groups apart, and a warning says why.
     """
     if fold_file is not None:
         return apply_folds(items, read_fold_file(fold_file), strict=strict)
@@ -289,5 +290,5 @@ def add_folds(
         msg = f"only {n_groups} groups ({group_key}) for {n_folds} folds; items left without folds"
         logger.warning("%s", msg)
         warnings.warn(msg, stacklevel=2)
-        return list(items)
+        return [replace(it, extra={**it.extra, "fold_group": str(_group_of(it, group_key)[1])}) for it in items]
     return assign_folds(items, n_folds, group_key=group_key, seed=seed)

@@ -16,9 +16,11 @@ As in the paper's reference implementation:
 
 Deliberate deviations (each removes a flaw rather than a choice): the LSTM reads
 packed sequences, so padding never reaches the backward direction; a held-out
-selection split picks the checkpoint (the reference scores dev-clean after each
-epoch and keeps no best model, and it steps its LR schedule on the dev-clean
-loss); training resumes from the last checkpoint.
+selection split picks the checkpoint by its CER, ties broken by its loss (the
+reference scores dev-clean after each epoch and keeps no best model, and it steps
+its LR schedule on the dev-clean loss; WER cannot select, see :func:`is_better`);
+a row whose kept checkpoint is the first evaluated is flagged
+(``selected_first_eval``); training resumes from the last checkpoint.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from .cache import FeatureSet
 from .config import ASRConfig
 
 __all__ = [
+    "is_better",
+    "SELECTION",
     "BLANK",
     "NUM_CHARS",
     "text_to_labels",
@@ -62,7 +66,7 @@ logger = logging.getLogger(__name__)
 #: CTC blank index and vocabulary size of the reference: blank + chr(1)..chr(255).
 BLANK = 0
 NUM_CHARS = 256
-CURVE_COLUMNS = ("step", "train_loss", "dev_loss", "dev_wer", "lr")
+CURVE_COLUMNS = ("step", "train_loss", "dev_loss", "dev_wer", "dev_cer", "lr")
 
 
 def text_to_labels(text: str) -> list[int]:
@@ -171,6 +175,8 @@ class ASRResult:
     cer: float
     n_items: int
     select_wer: float | None
+    select_cer: float | None  # the selection criterion (ties broken by the selection loss)
+    selected_first_eval: bool  # the kept checkpoint is the first one evaluated: the probe may not have learned
     train_steps: int
     n_train: int
     repeat: int
@@ -184,6 +190,25 @@ class ASRResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# ----------------------------------------------------------------------------- selection
+#: what picks the kept checkpoint (part of a run's identity, so a resumed run never mixes two rules)
+SELECTION = "heldout_cer_then_loss"
+
+
+def is_better(cer: float, loss: float, best_cer: float, best_loss: float) -> bool:
+    """Held-out CER decides; equal CER (a model that emits only blanks scores exactly 1.0) goes to the lower loss.
+
+    WER would keep the untrained model: it is exactly 1.0 while the model emits nothing and can
+    exceed 1.0 once it starts emitting characters, so a strict ``<`` never moves off the first
+    checkpoint. CER falls as soon as some characters are right.
+    """
+    if not math.isfinite(cer):
+        return False
+    if cer != best_cer:
+        return cer < best_cer
+    return loss < best_loss
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -379,7 +404,8 @@ def train_asr_probe(
     train_ids, select_ids, eval_ids = _split_ids(items, features, cfg, seed)
     k = repeat_factor(features.frame_rate, cfg.min_frame_rate)
     identity = hashlib.sha1(json.dumps({"fp": features.fingerprint, "cfg": cfg.training_dict(), "seed": seed,
-                                        "train": train_ids}, sort_keys=True).encode()).hexdigest()[:16]
+                                        "train": train_ids, "selection": SELECTION},
+                                       sort_keys=True).encode()).hexdigest()[:16]
 
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -392,7 +418,8 @@ def train_asr_probe(
     if cfg.lr_plateau_factor:
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=cfg.lr_plateau_factor,
                                                            patience=cfg.lr_plateau_patience)
-    state = {"step": 0, "curve": [], "best_wer": math.inf, "best_step": 0, "train_s": 0.0}
+    state = {"step": 0, "curve": [], "best_wer": math.inf, "best_cer": math.inf, "best_loss": math.inf,
+             "best_step": 0, "n_evals": 0, "best_eval": 0, "train_s": 0.0}
     last, best = out / "last.pt", out / "best.pt"
     if resume and last.is_file():
         ck = _load_checkpoint(last, dev)
@@ -445,20 +472,23 @@ def train_asr_probe(
         if state["step"] % cfg.log_every == 0:
             pbar.set_postfix(loss=f"{np.mean(run_loss[-cfg.log_every:]):.3f}")
         if state["step"] % cfg.eval_every == 0 or state["step"] == steps:
-            d_loss, d_wer, _, _ = _evaluate(model, batcher, select_ids, cfg.eval_batch_size)
+            d_loss, d_wer, d_cer, _ = _evaluate(model, batcher, select_ids, cfg.eval_batch_size)
             state["curve"].append({"step": state["step"], "train_loss": float(np.mean(run_loss)) if run_loss
-                                   else None, "dev_loss": d_loss, "dev_wer": d_wer,
+                                   else None, "dev_loss": d_loss, "dev_wer": d_wer, "dev_cer": d_cer,
                                    "lr": opt.param_groups[0]["lr"]})
+            state["n_evals"] += 1
             run_loss = []
             _write_curve(state["curve"], out / "curve.csv")
             if sched is not None:
                 sched.step(d_loss)
-            if d_wer < state["best_wer"] or not best.is_file():
-                state["best_wer"], state["best_step"] = d_wer, state["step"]
+            if is_better(d_cer, d_loss, state["best_cer"], state["best_loss"]) or not best.is_file():
+                state.update(best_wer=d_wer, best_cer=d_cer, best_loss=d_loss, best_step=state["step"],
+                             best_eval=state["n_evals"])
                 _atomic_torch_save({"model": model.state_dict(), "step": state["step"], "mean": mean, "std": std,
                                     "config": cfg.to_dict(), "input_dim": features.dim, "identity": identity}, best)
-            pbar.set_postfix(loss=f"{d_loss:.3f}", wer=f"{d_wer:.3f}")
-            logger.info("ASR probe step %d: selection loss %.4f, WER %.4f", state["step"], d_loss, d_wer)
+            pbar.set_postfix(loss=f"{d_loss:.3f}", cer=f"{d_cer:.3f}")
+            logger.info("ASR probe step %d: selection loss %.4f, CER %.4f, WER %.4f", state["step"], d_loss, d_cer,
+                        d_wer)
         if state["step"] % cfg.ckpt_every == 0 or state["step"] == steps:
             state["train_s"] += time.perf_counter() - t_start
             t_start = time.perf_counter()
@@ -480,7 +510,9 @@ def train_asr_probe(
 
     return ASRResult(codec=codec, feature=parse_feature_source(features.source).label, source=features.source,
                      profile=cfg.profile, dataset=dataset, seed=seed, step=int(ck["step"]), wer=e_wer, cer=e_cer,
-                     n_items=len(eval_ids), select_wer=float(state["best_wer"]), train_steps=int(state["step"]),
+                     n_items=len(eval_ids), select_wer=float(state["best_wer"]),
+                     select_cer=float(state.get("best_cer", math.nan)),
+                     selected_first_eval=int(state.get("best_eval", 0)) <= 1, train_steps=int(state["step"]),
                      n_train=len(train_ids), repeat=k, frame_rate=features.frame_rate, device=str(dev),
                      train_s=float(state["train_s"]), steps_per_s=float(sps), curve_path=str(out / "curve.csv"),
                      run_dir=str(out))

@@ -34,7 +34,7 @@ from ..errors import ManifestError
 from .cache import FeatureSet
 from .config import ClassificationConfig
 
-__all__ = ["masked_mean", "build_classifier", "assign_folds", "FoldResult", "train_classifier",
+__all__ = ["masked_mean", "build_classifier", "fold_items", "assign_folds", "FoldResult", "train_classifier",
            "cross_validate", "summarize_folds"]
 
 logger = logging.getLogger(__name__)
@@ -93,22 +93,60 @@ def build_classifier(dim: int, n_classes: int, cfg: ClassificationConfig) -> Any
     return Probe()
 
 
+#: the extra field in which a recipe records each item's group when it could not make folds
+GROUP_FIELD = "fold_group"
+
+
+def fold_items(items: Sequence[ManifestItem], *, missing: str = "exclude") -> list[ManifestItem]:
+    """The items the cross-validation may use: all of them, or those with a fold when only some have one.
+
+    A fold file that covers part of a dataset leaves the rest without folds; reshuffling
+    everything would mix the published folds' speakers and sources, so those items are left
+    out, with a warning saying how many (``missing="error"``: a ManifestError instead).
+    """
+    with_fold = [it for it in items if it.fold is not None]
+    if not with_fold or len(with_fold) == len(items):
+        return list(items)
+    msg = (f"{len(items) - len(with_fold)} of {len(items)} items have no fold while the others have one "
+           "(a fold file that covers part of the dataset?)")
+    if missing == "error":
+        raise ManifestError(msg + "; give them folds, or set missing_folds: exclude")
+    logger.warning("%s; they are left out of the cross-validation", msg)
+    return with_fold
+
+
 def assign_folds(items: Sequence[ManifestItem], n_folds: int, seed: int) -> list[int]:
-    """The manifest's ``fold`` where every item has one, else stratified folds by label (seeded)."""
+    """The manifest's folds when every item has one, else seeded group-disjoint stratified folds.
+
+    The group is what the recipe recorded (``extra["fold_group"]``: speaker, source file,
+    dialogue, instrument), else the speaker; with fewer groups than ``n_folds`` there are as
+    many folds as groups (at least 2). Without any group, items are their own groups and a
+    warning says that folds may then share a source.
+    """
     if all(it.fold is not None for it in items):
         return [int(it.fold) for it in items]  # type: ignore[arg-type]
-    from sklearn.model_selection import StratifiedKFold
+    if any(it.fold is not None for it in items):
+        raise ManifestError("some items have folds and some do not; filter them with fold_items() first")
+    from ..data.folds import _group_of
+    from ..data.folds import assign_folds as group_folds
 
-    labels = [str(it.label) for it in items]
-    counts = {lab: labels.count(lab) for lab in set(labels)}
-    folds = np.zeros(len(items), dtype=int)
-    if min(counts.values()) >= n_folds:
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        for f, (_, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-            folds[test] = f
+    if any(GROUP_FIELD in it.extra for it in items):
+        key: str | None = GROUP_FIELD
+    elif any(it.speaker for it in items):
+        key = "speaker"
     else:
-        folds[np.random.default_rng(seed).permutation(len(items))] = np.arange(len(items)) % n_folds
-    return folds.tolist()
+        key = None
+        logger.warning("no fold and no group (speaker, source) in the manifest: item-level folds, which may "
+                       "put one source in training and test")
+    n_groups = len({_group_of(it, key) for it in items})
+    k = min(n_folds, n_groups)
+    if k < 2:
+        raise ManifestError(f"cannot cross-validate: the items form {n_groups} group(s) by {key}; need >= 2")
+    if k < n_folds:
+        logger.warning("only %d groups (%s) for %d folds: using %d group-disjoint folds", n_groups, key,
+                       n_folds, k)
+    fold_of = {it.id: it.fold for it in group_folds(items, k, group_key=key, seed=seed)}
+    return [int(fold_of[it.id]) for it in items]  # type: ignore[arg-type]
 
 
 @dataclass
@@ -130,10 +168,11 @@ class FoldResult:
     n_test: int
     head: str
     pooling: str
-    select: str
+    select: str  # the rule that picked the epoch (with the reason when it had to fall back to "last")
     best_epoch: int
     val_accuracy: float
     train_s: float
+    selected_first_eval: bool = False  # the kept epoch is the first evaluated: the probe may not have learned
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,8 +214,14 @@ def _eval(model: Any, data: _Data, batch_size: int = 256) -> tuple[float, np.nda
 
 
 def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: ClassificationConfig, *, seed: int,
-                     device: Any) -> tuple[Any, int, float]:
-    """Train one probe; return the selected model, its epoch (1-based) and validation accuracy."""
+                     device: Any) -> tuple[Any, int, float, str, bool]:
+    """Train one probe; return the selected model, its epoch (1-based), validation accuracy, the rule used
+    and whether the kept epoch is the first one evaluated.
+
+    An epoch in which no step had a learning rate above 0 (the warm-up's first step is at 0: a
+    tiny training set can make that a whole epoch) still holds the initialisation and is never
+    selected. With fewer than ``cfg.min_val_items`` validation items the last epoch is kept.
+    """
     import copy
 
     import torch
@@ -195,7 +240,12 @@ def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: Classificati
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     gen = torch.Generator().manual_seed(seed)
+    rule = cfg.select
+    if rule != "last" and len(val) < cfg.min_val_items:
+        rule = f"last (validation has {len(val)} items < min_val_items {cfg.min_val_items})"
     best: tuple[float, dict, int, float] | None = None
+    updated = False  # has any step moved the weights?
+    first_epoch = 0  # the first epoch that may be selected
     for epoch in range(1, cfg.epochs + 1):
         order = torch.randperm(len(train), generator=gen)
         for s in range(0, len(train), cfg.batch_size):
@@ -203,6 +253,7 @@ def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: Classificati
             loss = torch.nn.functional.cross_entropy(model(train.x[idx], train.mask[idx]), train.y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            updated = updated or opt.param_groups[0]["lr"] > 0
             opt.step()
             sched.step()
         if len(val):
@@ -210,13 +261,16 @@ def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: Classificati
             v_acc = float(np.mean(v_pred == val.y.cpu().numpy()))
         else:
             v_loss, v_acc = float("nan"), float("nan")
-        score = {"val_loss": v_loss, "val_accuracy": -v_acc, "last": 0.0}[cfg.select]
-        if best is None or (len(val) and score < best[0]) or cfg.select == "last":
+        if not updated:
+            continue
+        first_epoch = first_epoch or epoch
+        score = {"val_loss": v_loss, "val_accuracy": -v_acc}.get(rule, 0.0)
+        if best is None or rule.startswith("last") or score < best[0]:
             best = (score, copy.deepcopy(model.state_dict()), epoch, v_acc)
     if best is None:
-        raise ValueError(f"classification probe: epochs must be >= 1, got {cfg.epochs}")
+        raise ValueError(f"classification probe: no epoch updated the weights (epochs {cfg.epochs}, lr {cfg.lr})")
     model.load_state_dict(best[1])
-    return model, best[2], best[3]
+    return model, best[2], best[3], rule, best[2] == first_epoch
 
 
 def _split_val(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -283,6 +337,7 @@ def cross_validate(
     if len(classes) < 2:
         raise ManifestError(f"classification probe on '{dataset}': {len(classes)} label(s) among "
                             f"{len(usable)} usable items; need at least 2")
+    usable = fold_items(usable, missing=cfg.missing_folds)
     y_all = np.array([classes.index(str(it.label)) for it in usable])
     max_frames = None
     if dataset in cfg.max_seconds:
@@ -316,7 +371,8 @@ def cross_validate(
         t0 = time.perf_counter()
         train, test = data(tr_idx), data(test_idx)
         val = data(va_idx) if len(va_idx) else _empty_like(train)
-        model, best_epoch, v_acc = train_classifier(train, val, len(classes), cfg, seed=seed, device=dev)
+        model, best_epoch, v_acc, rule, first = train_classifier(train, val, len(classes), cfg, seed=seed,
+                                                                 device=dev)
         _, pred = _eval(model, test)
         y_test = y_all[test_idx]
         from sklearn.metrics import f1_score
@@ -327,7 +383,8 @@ def cross_validate(
             f1_macro=float(f1_score(y_test, pred, average="macro", labels=np.arange(len(classes)),
                                     zero_division=0)),
             n_classes=len(classes), n_train=len(tr_idx), n_val=len(va_idx), n_test=len(test_idx), head=cfg.head,
-            pooling=cfg.pooling, select=cfg.select, best_epoch=best_epoch, val_accuracy=v_acc,
+            pooling=cfg.pooling, select=rule, best_epoch=best_epoch, val_accuracy=v_acc,
+            selected_first_eval=first and cfg.epochs > 1,
             train_s=time.perf_counter() - t0))
         bar.set_postfix(acc=f"{results[-1].accuracy:.3f}")
     logger.info("classification %s %s: accuracy %.4f ± %.4f over %d fold runs", dataset, features.source,

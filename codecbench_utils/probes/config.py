@@ -77,6 +77,10 @@ class ClassificationConfig:
     n_folds: int = 5
     dropout: float = 0.1
     select: Literal["val_loss", "val_accuracy", "last"] = "val_loss"
+    #: below this many validation items, selection falls back to the last epoch (stated in each row)
+    min_val_items: int = 10
+    #: items without a fold when others have one: "exclude" them (with a warning) or stop with an "error"
+    missing_folds: Literal["exclude", "error"] = "exclude"
     normalize: bool = False
     max_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -87,7 +91,7 @@ class ClassificationConfig:
 
 
 _CHOICES = {"head": ("linear", "mlp"), "pooling": ("mean", "attention"),
-            "select": ("val_loss", "val_accuracy", "last")}
+            "select": ("val_loss", "val_accuracy", "last"), "missing_folds": ("exclude", "error")}
 
 
 def probe_profiles(directory: Path | None = None) -> list[str]:

@@ -88,9 +88,28 @@ def test_probe_learns_the_alphabet(alphabet, alphabet_features, tmp_path):
     assert list(curve.columns[:4]) == ["step", "train_loss", "dev_loss", "dev_wer"]
     assert curve["step"].tolist() == [50, 100, 150, 200, 250, 300]
     assert curve["dev_loss"].iloc[-1] < curve["dev_loss"].iloc[0]
-    assert res.select_wer == pytest.approx(curve["dev_wer"].min())
-    assert curve.loc[curve["step"] == res.step, "dev_wer"].item() == pytest.approx(res.select_wer)
+    assert "dev_cer" in curve.columns
+    kept = curve.loc[curve["step"] == res.step]
+    assert res.select_cer == pytest.approx(curve["dev_cer"].min())  # selected on held-out CER ...
+    assert kept["dev_cer"].item() == pytest.approx(res.select_cer)
+    assert kept["dev_wer"].item() == pytest.approx(res.select_wer)
+    tied = curve[curve["dev_cer"] == curve["dev_cer"].min()]
+    assert kept["dev_loss"].item() == pytest.approx(tied["dev_loss"].min())  # ... ties broken by loss
+    assert res.selected_first_eval == (res.step == curve["step"].iloc[0])
     assert (tmp_path / "hypotheses.jsonl").is_file()
+
+
+def test_selection_moves_off_the_blank_model():
+    """A CTC model that emits only blanks has WER exactly 1.0; once it emits characters WER can exceed 1.0
+    while CER falls. Selection on WER would keep the blank model; on CER it must not."""
+    from codecbench_utils.probes.asr import is_better
+
+    blank_cer, blank_loss = 1.0, 3.2  # WER 1.0
+    assert is_better(0.8, 2.9, blank_cer, blank_loss)  # WER 1.3 here: worse by WER, better by CER
+    assert is_better(1.0, 2.5, blank_cer, blank_loss)  # still all blanks, but a lower loss
+    assert not is_better(1.0, 3.5, blank_cer, blank_loss)
+    assert not is_better(float("nan"), 0.1, blank_cer, blank_loss)
+    assert is_better(0.9, 9.9, float("inf"), float("inf"))
 
 
 def test_resume_continues_exactly(alphabet, alphabet_features, tmp_path):

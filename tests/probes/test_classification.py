@@ -61,8 +61,57 @@ def test_assign_folds_uses_manifest_folds_else_stratifies(tones):
     no_folds = [replace(it, fold=None) for it in items]
     folds = np.array(assign_folds(no_folds, 5, seed=0))
     labels = np.array([it.label for it in items])
-    for f in range(5):
+    for f in range(1, 6):
         assert sorted(labels[folds == f]) == sorted(["high", "low", "noise"] * 4)
+
+
+def test_partial_folds_are_excluded_with_a_count_never_reshuffled(tones, caplog):
+    from dataclasses import replace
+
+    from codecbench_utils.errors import ManifestError
+    from codecbench_utils.probes.classification import fold_items
+
+    items, _ = tones
+    partial = [replace(it, fold=None) if i % 4 == 0 else it for i, it in enumerate(items)]
+    with caplog.at_level("WARNING"):
+        kept = fold_items(partial)
+    assert [it.id for it in kept] == [it.id for i, it in enumerate(items) if i % 4]
+    assert f"{len(items) // 4} of {len(items)} items have no fold" in caplog.text
+    assert assign_folds(kept, 5, seed=0) == [it.fold for it in kept]  # the published folds, untouched
+    with pytest.raises(ManifestError, match="have no fold"):
+        fold_items(partial, missing="error")
+    with pytest.raises(ManifestError, match="fold_items"):
+        assign_folds(partial, 5, seed=0)
+
+
+@pytest.mark.parametrize("field", ["speaker", "fold_group"])
+def test_fallback_folds_are_group_disjoint_even_with_few_groups(tones, field, caplog):
+    from dataclasses import replace
+
+    items, _ = tones
+    grouped = []
+    for i, it in enumerate(items):  # 3 groups: fewer than 5 folds
+        g = f"g{i % 3}"
+        grouped.append(replace(it, fold=None, speaker=g) if field == "speaker" else
+                       replace(it, fold=None, extra={**it.extra, "fold_group": g}))
+    with caplog.at_level("WARNING"):
+        folds = assign_folds(grouped, 5, seed=1)
+    assert sorted(set(folds)) == [1, 2, 3] and "only 3 groups" in caplog.text
+    group = [it.speaker if field == "speaker" else it.extra["fold_group"] for it in grouped]
+    for g in set(group):
+        assert len({f for f, gg in zip(folds, group) if gg == g}) == 1  # one group, one fold
+
+
+def test_recipes_record_the_group_when_folds_cannot_be_made(tones):
+    from dataclasses import replace
+
+    from codecbench_utils.data.folds import add_folds
+
+    items, _ = tones
+    few = [replace(it, fold=None, speaker=f"s{i % 2}") for i, it in enumerate(items)]
+    with pytest.warns(UserWarning, match="only 2 groups"):
+        out = add_folds(few, group_key="speaker")
+    assert all(it.fold is None for it in out) and {it.extra["fold_group"] for it in out} == {"s0", "s1"}
 
 
 def test_probe_beats_chance_with_5_folds(tones, tone_features):
@@ -98,3 +147,29 @@ def test_single_label_is_an_error(tones, tone_features):
     cfg = load_probe_profile("demo", "classification")
     with pytest.raises(ManifestError, match="need at least 2"):
         cross_validate(tone_features, [it for it in items if it.label == "low"], cfg, progress=False)
+
+
+def test_selection_never_returns_the_initialisation():
+    """One step per epoch, the warm-up's first at lr 0: epoch 1 holds the initial weights. With labels the
+    features cannot predict, the initial (uniform) model has the lowest validation loss; it must not be kept."""
+    import torch
+
+    from codecbench_utils.probes.classification import _Data, build_classifier, train_classifier
+
+    rng = np.random.default_rng(0)
+    seqs = [rng.standard_normal((3, 4)).astype(np.float32) for _ in range(16)]
+    train = _Data(seqs, rng.integers(0, 2, 16), "cpu")
+    val = _Data([rng.standard_normal((3, 4)).astype(np.float32) for _ in range(40)], rng.integers(0, 2, 40), "cpu")
+    cfg = load_probe_profile("demo", "classification")
+    from dataclasses import replace
+
+    cfg = replace(cfg, epochs=4, batch_size=16, lr=0.5, warmup_fraction=0.25, select="val_loss", min_val_items=10)
+    model, epoch, _, rule, first = train_classifier(train, val, 2, cfg, seed=0, device="cpu")
+    torch.manual_seed(0)
+    init = build_classifier(4, 2, cfg)
+    assert epoch >= 2 and rule == "val_loss"
+    assert not all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), init.state_dict().values()))
+    assert first == (epoch == 2)
+    small = _Data(seqs[:3], np.array([0, 1, 0]), "cpu")
+    *_, rule, _ = train_classifier(train, small, 2, cfg, seed=0, device="cpu")
+    assert rule.startswith("last (validation has 3 items")
