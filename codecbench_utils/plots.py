@@ -42,8 +42,8 @@ def save_figure(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
 def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity") -> Any:
     """Figure 2 of the paper: ASR-probe WER against SIM, bubble area proportional to bitrate.
 
-    ``df`` has one row per codec with columns ``codec, wer, sim, kbps``. Lower-right
-    is better (similar voice, low WER). Rows with a missing value are drawn
+    ``df`` has one row per codec with columns ``codec, wer, sim, kbps`` (and
+    ``wer_lo, wer_hi``: drawn as 95% error bars). Lower-right is better (similar voice, low WER). Rows with a missing value are drawn
     nowhere and listed in the title's footnote instead of being dropped silently.
     """
     plt = _plt()
@@ -54,6 +54,10 @@ def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity"
         # area proportional to bitrate; a 15 pt^2 floor keeps the lowest-rate codecs visible
         area = 15 + 2000 * ok["kbps"] / max(float(ok["kbps"].max()), 1e-9)
         ax.scatter(ok["sim"], ok["wer"], s=area, alpha=0.45, edgecolor="k")
+        if {"wer_lo", "wer_hi"} <= set(ok.columns):  # 95% intervals of the WER over utterances
+            bars = ok.dropna(subset=["wer_lo", "wer_hi"])
+            ax.errorbar(bars["sim"], bars["wer"], yerr=[bars["wer"] - bars["wer_lo"], bars["wer_hi"] - bars["wer"]],
+                        fmt="none", ecolor="0.3", elinewidth=1, capsize=3)
         for r in ok.itertuples():
             ax.annotate(f"{r.codec}\n{r.kbps:.2g} kbps", (r.sim, r.wer), fontsize=7, ha="center", va="center")
     ax.margins(0.15)

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from . import plots, tables
-from .probes.results import ASR_FILE, CLS_FILE, read_probe_results
+from .probes.results import (
+    ASR_FILE,
+    ASR_ITEMS_FILE,
+    CLS_FILE,
+    CLS_ITEMS_FILE,
+    read_probe_results,
+    summarize_asr,
+)
 
 __all__ = ["FiguresConfig", "Results", "figures_config", "load_results", "make_tables", "make_figures",
            "show_tables", "show_figures"]
@@ -106,7 +113,23 @@ def _final_wer(asr: pd.DataFrame) -> pd.DataFrame:
         codec_feat = df[df["feature"].astype(str).str.startswith("codec")]
         df = pd.concat([codec_feat, df[~df["codec"].isin(codec_feat["codec"])]])
         df = df[df["feature"] == df.groupby("codec")["feature"].transform("first")]
-    return df.groupby("codec", as_index=False)["wer"].mean()
+    agg = {"wer": ("wer", "mean")}
+    if {"wer_lo", "wer_hi"} <= set(df.columns):  # per-run 95% intervals over utterances, averaged over seeds
+        agg.update(wer_lo=("wer_lo", "mean"), wer_hi=("wer_hi", "mean"))
+    if "seed" in df.columns:
+        agg["n_seeds"] = ("seed", "nunique")
+    out = df.groupby("codec", as_index=False).agg(**agg)
+    flags = []
+    for codec in out["codec"]:
+        runs = df[df["codec"] == codec]
+        f = []
+        if "above_floor" in runs.columns and not runs["above_floor"].astype(bool).all():
+            f.append("not below the trivial CTC floor")
+        if "selected_first_eval" in runs.columns and runs["selected_first_eval"].astype(bool).any():
+            f.append("kept its first checkpoint")
+        flags.append("; ".join(f))
+    out["caveat"] = flags
+    return out
 
 
 def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]:
@@ -129,9 +152,20 @@ def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]
                     made[f"paper_vs_ours_{scope}"] = cmp
     if not results.classification.empty:
         made["table5_classification"] = tables.classification_table(results.classification)
+        from .probes.classification import summarize_folds
+
+        ci = pd.DataFrame(summarize_folds(results.classification.to_dict("records"),
+                                          read_probe_results(cfg.runs, CLS_ITEMS_FILE).to_dict("records")))
+        made["probe_classification_intervals"] = ci[[c for c in (
+            "codec", "feature", "dataset", "accuracy", "accuracy_lo", "accuracy_hi", "chance", "above_chance",
+            "seed_std", "fold_std", "n_seeds", "n_first_eval") if c in ci.columns]]
     wer = _final_wer(results.asr)
     if not wer.empty:
         made["asr_wer"] = wer
+        summary = summarize_asr(results.asr, read_probe_results(cfg.runs, ASR_ITEMS_FILE))
+        made["probe_asr_intervals"] = summary[[c for c in (
+            "codec", "feature", "dataset", "wer", "wer_lo", "wer_hi", "cer", "cer_lo", "cer_hi", "floor",
+            "above_floor", "wer_seed_std", "n_seeds", "n_first_eval") if c in summary.columns]]
     for name, df in made.items():
         tables.write_table(df, out, name)
     results.tables = made

@@ -45,6 +45,7 @@ from ..data.manifest import ManifestItem
 from ..errors import ManifestError
 from .cache import FeatureSet
 from .config import ASRConfig
+from .uncertainty import CTC_FLOOR, edit_counts, rate_interval
 
 __all__ = [
     "is_better",
@@ -173,6 +174,12 @@ class ASRResult:
     step: int  # the selected checkpoint's step
     wer: float
     cer: float
+    wer_lo: float  # 95% bootstrap interval over the evaluated utterances
+    wer_hi: float
+    cer_lo: float
+    cer_hi: float
+    floor: float  # the trivial CTC floor (a model that emits nothing): WER = CER = 1.0
+    above_floor: bool  # the CER interval lies entirely below the floor: the probe learned something
     n_items: int
     select_wer: float | None
     select_cer: float | None  # the selection criterion (ties broken by the selection loss)
@@ -186,6 +193,7 @@ class ASRResult:
     steps_per_s: float
     curve_path: str
     run_dir: str
+    hypotheses_path: str  # per utterance: id, ref, hyp, word/char errors and reference lengths
     selected: bool = True  # the row is the selected checkpoint's score (notebook 05 filters on it)
 
     def to_dict(self) -> dict[str, Any]:
@@ -501,9 +509,13 @@ def train_asr_probe(
     ck = _load_checkpoint(best, dev)
     model.load_state_dict(ck["model"])
     e_loss, e_wer, e_cer, hyps = _evaluate(model, batcher, eval_ids, cfg.eval_batch_size)
+    counts = edit_counts([texts[i] for i in eval_ids], hyps)
+    _, wer_lo, wer_hi = rate_interval(counts["word_errors"], counts["n_words"], seed=seed)
+    _, cer_lo, cer_hi = rate_interval(counts["char_errors"], counts["n_chars"], seed=seed)
     with atomic_path(out / "hypotheses.jsonl") as tmp, tmp.open("w", encoding="utf-8") as fh:
-        for i, h in zip(eval_ids, hyps):
-            fh.write(json.dumps({"id": i, "ref": texts[i], "hyp": h}) + "\n")
+        for j, (i, h) in enumerate(zip(eval_ids, hyps)):
+            fh.write(json.dumps({"id": i, "ref": texts[i], "hyp": h,
+                                 **{k: int(v[j]) for k, v in counts.items()}}) + "\n")
     logger.info("ASR probe %s: WER %.4f CER %.4f on %d items (checkpoint of step %d)", features.source, e_wer,
                 e_cer, len(eval_ids), ck["step"])
     from .features import parse_feature_source
@@ -511,7 +523,9 @@ def train_asr_probe(
     return ASRResult(codec=codec, feature=parse_feature_source(features.source).label, source=features.source,
                      profile=cfg.profile, dataset=dataset, seed=seed, step=int(ck["step"]), wer=e_wer, cer=e_cer,
                      n_items=len(eval_ids), select_wer=float(state["best_wer"]),
-                     select_cer=float(state.get("best_cer", math.nan)),
+                     select_cer=float(state.get("best_cer", math.nan)), wer_lo=wer_lo, wer_hi=wer_hi,
+                     cer_lo=cer_lo, cer_hi=cer_hi, floor=CTC_FLOOR, above_floor=bool(cer_hi < CTC_FLOOR),
+                     hypotheses_path=str(out / "hypotheses.jsonl"),
                      selected_first_eval=int(state.get("best_eval", 0)) <= 1, train_steps=int(state["step"]),
                      n_train=len(train_ids), repeat=k, frame_rate=features.frame_rate, device=str(dev),
                      train_s=float(state["train_s"]), steps_per_s=float(sps), curve_path=str(out / "curve.csv"),

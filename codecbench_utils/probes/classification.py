@@ -33,6 +33,7 @@ from ..data.manifest import ManifestItem
 from ..errors import ManifestError
 from .cache import FeatureSet
 from .config import ClassificationConfig
+from .uncertainty import majority_chance, mean_interval
 
 __all__ = ["masked_mean", "build_classifier", "fold_items", "assign_folds", "FoldResult", "train_classifier",
            "cross_validate", "summarize_folds"]
@@ -173,6 +174,7 @@ class FoldResult:
     val_accuracy: float
     train_s: float
     selected_first_eval: bool = False  # the kept epoch is the first evaluated: the probe may not have learned
+    chance: float = float("nan")  # accuracy of always answering the majority label
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -297,6 +299,7 @@ def cross_validate(
     seeds: Sequence[int] = (0,),
     device: str = "cpu",
     progress: bool = True,
+    predictions: list[dict[str, Any]] | None = None,
 ) -> list[FoldResult]:
     """Cross-validate a classification probe on cached features.
 
@@ -305,7 +308,7 @@ def cross_validate(
     features : FeatureSet
         Cached features of ``items``.
     items : sequence of ManifestItem
-        Items with ``label`` (and ``fold``; items without folds get seeded stratified folds).
+        Items with ``label`` (and ``fold``; see :func:`fold_items` and :func:`assign_folds`).
     cfg : ClassificationConfig
         ``load_probe_profile(profile, "classification")``.
     codec, dataset : str
@@ -314,6 +317,9 @@ def cross_validate(
         One full cross-validation per seed (model init, batch order, validation split).
     device : str
         ``cpu``, ``cuda`` or ``auto``.
+    predictions : list, optional
+        Gets one dict per (seed, test item): codec, feature, source, dataset, seed, fold, item,
+        true and predicted label, correct (what item-level intervals are computed from).
 
     Returns
     -------
@@ -339,6 +345,7 @@ def cross_validate(
                             f"{len(usable)} usable items; need at least 2")
     usable = fold_items(usable, missing=cfg.missing_folds)
     y_all = np.array([classes.index(str(it.label)) for it in usable])
+    chance = majority_chance(y_all)
     max_frames = None
     if dataset in cfg.max_seconds:
         max_frames = max(1, int(cfg.max_seconds[dataset] * features.frame_rate))
@@ -384,8 +391,13 @@ def cross_validate(
                                     zero_division=0)),
             n_classes=len(classes), n_train=len(tr_idx), n_val=len(va_idx), n_test=len(test_idx), head=cfg.head,
             pooling=cfg.pooling, select=rule, best_epoch=best_epoch, val_accuracy=v_acc,
-            selected_first_eval=first and cfg.epochs > 1,
+            selected_first_eval=first and cfg.epochs > 1, chance=chance,
             train_s=time.perf_counter() - t0))
+        if predictions is not None:
+            predictions += [{"codec": codec, "feature": label, "source": features.source, "dataset": dataset,
+                             "seed": seed, "fold": int(fold), "item": usable[i].id, "true": classes[t],
+                             "pred": classes[p], "correct": int(t == p)}
+                            for i, t, p in zip(test_idx, y_test, pred)]
         bar.set_postfix(acc=f"{results[-1].accuracy:.3f}")
     logger.info("classification %s %s: accuracy %.4f ± %.4f over %d fold runs", dataset, features.source,
                 np.mean([r.accuracy for r in results]), np.std([r.accuracy for r in results]), len(results))
@@ -399,26 +411,48 @@ def _empty_like(data: _Data) -> _Data:
     return out
 
 
-def summarize_folds(rows: Sequence[FoldResult | dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean ± std of accuracy (and macro F1) per (codec, feature, profile, dataset, head, pooling).
+def summarize_folds(rows: Sequence[FoldResult | dict[str, Any]],
+                    predictions: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Accuracy (and macro F1) per (codec, feature, profile, dataset, head, pooling), with its uncertainty.
 
-    The std is over all (seed, fold) runs (population std, ``ddof=0``), the
-    ``accuracy`` column carries the mean; ``accuracy_pm`` is the printable
-    ``"mean ± std"`` in percent.
+    ``accuracy`` is the mean over all (seed, fold) runs; ``seed_std`` is the spread of the
+    per-seed accuracies (how much a rerun moves it) and ``fold_std`` the mean within-seed spread
+    over folds (how uneven the folds are), both population std. With ``predictions`` (from
+    :func:`cross_validate`), ``accuracy_lo``/``accuracy_hi`` is a 95% bootstrap interval over
+    test items (their correctness averaged over seeds). ``chance`` is the majority-label
+    accuracy; ``above_chance`` says whether the interval lies above it (``None`` without an
+    interval); ``n_first_eval`` counts runs that kept their first evaluated epoch.
     """
+    import pandas as pd
+
     keys = ("codec", "feature", "source", "profile", "dataset", "head", "pooling")
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
         d = r.to_dict() if isinstance(r, FoldResult) else dict(r)
-        groups.setdefault(tuple(d[k] for k in keys), []).append(d)
+        groups.setdefault(tuple(d.get(k) for k in keys), []).append(d)
+    preds = pd.DataFrame(list(predictions)) if predictions else pd.DataFrame()
     out = []
     for key, rs in groups.items():
         acc = np.array([r["accuracy"] for r in rs])
-        f1 = np.array([r["f1_macro"] for r in rs])
+        f1 = np.array([r.get("f1_macro", np.nan) for r in rs], dtype=float)
+        seeds = sorted({r.get("seed", 0) for r in rs})
+        per_seed = [np.mean([r["accuracy"] for r in rs if r.get("seed", 0) == s]) for s in seeds]
+        fold_std = float(np.mean([np.std([r["accuracy"] for r in rs if r.get("seed", 0) == s]) for s in seeds]))
+        lo = hi = float("nan")
+        if not preds.empty and key[2] is not None:
+            mine = preds[(preds["codec"] == key[0]) & (preds["source"] == key[2]) & (preds["dataset"] == key[4])]
+            if len(mine):
+                _, lo, hi = mean_interval(mine.groupby("item")["correct"].mean().to_numpy())
+        chance = float(rs[0].get("chance", float("nan")))
+        above = None if np.isnan(lo) or np.isnan(chance) else bool(lo > chance)
         out.append({**dict(zip(keys, key)), "accuracy": float(acc.mean()), "accuracy_std": float(acc.std()),
+                    "accuracy_lo": lo, "accuracy_hi": hi, "seed_std": float(np.std(per_seed)), "fold_std": fold_std,
+                    "chance": chance, "above_chance": above,
                     "f1_macro": float(f1.mean()), "f1_macro_std": float(f1.std()),
-                    "accuracy_pm": f"{100 * acc.mean():.1f} ± {100 * acc.std():.1f}",
-                    "n_folds": len({r["fold"] for r in rs}), "n_seeds": len({r["seed"] for r in rs}),
-                    "n_classes": rs[0]["n_classes"], "n_items": int(sum(r["n_test"] for r in rs)
-                                                                     // max(len({r['seed'] for r in rs}), 1))})
+                    "accuracy_pm": (f"{100 * acc.mean():.1f} [{100 * lo:.1f}, {100 * hi:.1f}]" if not np.isnan(lo)
+                                    else f"{100 * acc.mean():.1f} ± {100 * acc.std():.1f}"),
+                    "n_first_eval": int(sum(bool(r.get("selected_first_eval")) for r in rs)),
+                    "n_folds": len({r.get("fold") for r in rs}), "n_seeds": len(seeds),
+                    "n_classes": rs[0].get("n_classes"), "n_items": int(sum(r.get("n_test", 0) for r in rs)
+                                                                     // max(len(seeds), 1))})
     return out

@@ -24,9 +24,12 @@ from .features import make_extractor, parse_feature_source
 from .results import (
     ASR_CURVES_FILE,
     ASR_FILE,
+    ASR_ITEMS_FILE,
     ASR_SUMMARY_FILE,
     CLS_FILE,
+    CLS_ITEMS_FILE,
     CLS_SUMMARY_FILE,
+    asr_item_rows,
     probe_results_dir,
     summarize_asr,
     write_table,
@@ -264,7 +267,7 @@ def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
     from .asr import train_asr_probe
 
     pcfg: ASRConfig = cfg.probe_cfg
-    rows, curves, extraction = [], [], []
+    rows, curves, extraction, item_rows = [], [], [], []
     for ds in cfg.datasets:
         items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
         for source in resolve_features(cfg, items, mdir):
@@ -276,6 +279,7 @@ def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
                 res = train_asr_probe(fs, items, pcfg, run_dir, codec=cfg.codec, dataset=ds, seed=seed,
                                       steps=cfg.steps, device=cfg.device, progress=cfg.progress)
                 rows.append(res.to_dict())
+                item_rows += asr_item_rows(rows[-1])
                 c = pd.read_csv(res.curve_path)
                 c.insert(0, "seed", seed)
                 c.insert(0, "dataset", ds)
@@ -284,8 +288,10 @@ def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
                 curves.append(c)
     table = pd.DataFrame(rows)
     curve_df = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    summary = summarize_asr(table)
+    items = pd.DataFrame(item_rows)
+    summary = summarize_asr(table, items)
     paths = {"asr": write_table(table, cfg.out_dir / ASR_FILE),
+             "items": write_table(items, cfg.out_dir / ASR_ITEMS_FILE),
              "summary": write_table(summary, cfg.out_dir / ASR_SUMMARY_FILE),
              "curves": write_table(curve_df, cfg.out_dir / ASR_CURVES_FILE)}
     return StageResult(table=table, summary=summary, curves=curve_df, paths=paths,
@@ -303,16 +309,17 @@ def run_classification_stage(cfg: ProbeStageConfig) -> StageResult:
     from .classification import cross_validate, summarize_folds
 
     pcfg: ClassificationConfig = cfg.probe_cfg
-    rows, extraction = [], []
+    rows, extraction, predictions = [], [], []
     for ds in cfg.datasets:
         items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
         for source in resolve_features(cfg, items, mdir):
             fs = _features(cfg, source, items, mdir)
             extraction.append(_extraction_row(fs, ds))
             rows += cross_validate(fs, items, pcfg, codec=cfg.codec, dataset=ds, seeds=cfg.seeds,
-                                   device=cfg.device, progress=cfg.progress)
+                                   device=cfg.device, progress=cfg.progress, predictions=predictions)
     table = pd.DataFrame([r.to_dict() for r in rows])
-    summary = pd.DataFrame(summarize_folds(rows))
+    summary = pd.DataFrame(summarize_folds(rows, predictions))
     paths = {"folds": write_table(table, cfg.out_dir / CLS_FILE),
+             "items": write_table(pd.DataFrame(predictions), cfg.out_dir / CLS_ITEMS_FILE),
              "summary": write_table(summary, cfg.out_dir / CLS_SUMMARY_FILE)}
     return StageResult(table=table, summary=summary, paths=paths, extraction=pd.DataFrame(extraction))
