@@ -194,6 +194,7 @@ class ASRResult:
     curve_path: str
     run_dir: str
     hypotheses_path: str  # per utterance: id, ref, hyp, word/char errors and reference lengths
+    config: str = ""  # the full effective configuration (JSON): the preset name alone hides overrides
     selected: bool = True  # the row is the selected checkpoint's score (notebook 05 filters on it)
 
     def to_dict(self) -> dict[str, Any]:
@@ -319,6 +320,36 @@ def _evaluate(model: Any, batcher: _Batcher, ids: Sequence[str], batch_size: int
             float(jiwer.cer(refs, hyps)), hyps)
 
 
+def resolve_splits(splits: Sequence[str | None], cfg: ASRConfig) -> tuple[str, str, str | None]:
+    """The train, evaluation and selection split names; ``"auto"`` reads them off the items' splits.
+
+    ``auto`` picks by role, so a manifest in LibriSpeech's layout (``train-clean-100``,
+    ``dev-clean``, ``test-clean``) and the mini corpus (``train``, ``dev``, ``test``) both work:
+    train = the largest ``train*`` split; evaluation = a ``test*`` split (``*clean`` first), else a
+    ``dev*``/``valid*`` one; selection = a ``dev*``/``valid*`` split other than the evaluation's
+    (``*clean`` first), else ``None`` (a held-out part of train).
+    """
+    counts: dict[str, int] = {}
+    for sp in splits:
+        if sp:
+            counts[str(sp)] = counts.get(str(sp), 0) + 1
+
+    def pick(prefixes: tuple[str, ...], exclude: tuple[str | None, ...] = ()) -> str | None:
+        cands = [s for s in counts if s.lower().startswith(prefixes) and s not in exclude]
+        return max(cands, key=lambda s: (s.lower().endswith("clean"), counts[s]), default=None)
+
+    train = cfg.train_split
+    if train == "auto":
+        train = max((s for s in counts if s.lower().startswith("train")), key=counts.get, default="train")
+    ev = cfg.eval_split
+    if ev == "auto":
+        ev = pick(("test",)) or pick(("dev", "valid")) or "test"
+    sel = cfg.select_split
+    if sel == "auto":
+        sel = pick(("dev", "valid"), exclude=(ev,))
+    return train, ev, sel
+
+
 def _split_ids(items: Sequence[ManifestItem], fs: FeatureSet, cfg: ASRConfig, seed: int
                ) -> tuple[list[str], list[str], list[str]]:
     """Train, selection and evaluation ids (items with features and a non-empty transcript)."""
@@ -327,10 +358,11 @@ def _split_ids(items: Sequence[ManifestItem], fs: FeatureSet, cfg: ASRConfig, se
     dropped = sum(1 for it in items if it.id in have) - len(usable)
     if dropped:
         logger.warning("ASR probe: %d item(s) without a transcript left out", dropped)
-    train = [it.id for it in usable if it.split == cfg.train_split]
-    evals = [it.id for it in usable if it.split == cfg.eval_split]
-    if cfg.select_split:
-        select = [it.id for it in usable if it.split == cfg.select_split]
+    train_split, eval_split, select_split = resolve_splits([it.split for it in usable], cfg)
+    train = [it.id for it in usable if it.split == train_split]
+    evals = [it.id for it in usable if it.split == eval_split]
+    if select_split:
+        select = [it.id for it in usable if it.split == select_split]
     else:
         rng = np.random.default_rng(seed)
         n = min(cfg.heldout_max, max(1, int(round(len(train) * cfg.heldout_fraction))))
@@ -341,8 +373,10 @@ def _split_ids(items: Sequence[ManifestItem], fs: FeatureSet, cfg: ASRConfig, se
         select = select[: cfg.max_select_items]
     if cfg.max_eval_items is not None:
         evals = evals[: cfg.max_eval_items]
-    for name, ids, split in (("train", train, cfg.train_split), ("selection", select, cfg.select_split),
-                             ("evaluation", evals, cfg.eval_split)):
+    logger.info("ASR probe splits: train %r (%d), selection %s (%d), evaluation %r (%d)", train_split, len(train),
+                repr(select_split) if select_split else "held out of train", len(select), eval_split, len(evals))
+    for name, ids, split in (("train", train, train_split), ("selection", select, select_split),
+                             ("evaluation", evals, eval_split)):
         if not ids:
             splits = sorted({str(it.split) for it in usable})
             raise ManifestError(f"ASR probe: no {name} items (split {split!r}); the items' splits are {splits}")
@@ -526,6 +560,7 @@ def train_asr_probe(
                      select_cer=float(state.get("best_cer", math.nan)), wer_lo=wer_lo, wer_hi=wer_hi,
                      cer_lo=cer_lo, cer_hi=cer_hi, floor=CTC_FLOOR, above_floor=bool(cer_hi < CTC_FLOOR),
                      hypotheses_path=str(out / "hypotheses.jsonl"),
+                     config=json.dumps({**cfg.to_dict(), "steps": steps}, sort_keys=True),
                      selected_first_eval=int(state.get("best_eval", 0)) <= 1, train_steps=int(state["step"]),
                      n_train=len(train_ids), repeat=k, frame_rate=features.frame_rate, device=str(dev),
                      train_s=float(state["train_s"]), steps_per_s=float(sps), curve_path=str(out / "curve.csv"),

@@ -19,6 +19,7 @@ softmax over the valid frames, weighted sum; ARCH's attention-pooling head).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -175,6 +176,7 @@ class FoldResult:
     train_s: float
     selected_first_eval: bool = False  # the kept epoch is the first evaluated: the probe may not have learned
     chance: float = float("nan")  # accuracy of always answering the majority label
+    config: str = ""  # the full effective configuration (JSON): the preset name alone hides overrides
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -346,6 +348,7 @@ def cross_validate(
     usable = fold_items(usable, missing=cfg.missing_folds)
     y_all = np.array([classes.index(str(it.label)) for it in usable])
     chance = majority_chance(y_all)
+    config = json.dumps(cfg.to_dict(), sort_keys=True)
     max_frames = None
     if dataset in cfg.max_seconds:
         max_frames = max(1, int(cfg.max_seconds[dataset] * features.frame_rate))
@@ -391,7 +394,7 @@ def cross_validate(
                                     zero_division=0)),
             n_classes=len(classes), n_train=len(tr_idx), n_val=len(va_idx), n_test=len(test_idx), head=cfg.head,
             pooling=cfg.pooling, select=rule, best_epoch=best_epoch, val_accuracy=v_acc,
-            selected_first_eval=first and cfg.epochs > 1, chance=chance,
+            selected_first_eval=first and cfg.epochs > 1, chance=chance, config=config,
             train_s=time.perf_counter() - t0))
         if predictions is not None:
             predictions += [{"codec": codec, "feature": label, "source": features.source, "dataset": dataset,

@@ -23,9 +23,10 @@ class ASRConfig:
 
     profile: str = "custom"
     datasets: tuple[str, ...] = ("librispeech",)
+    #: split names, or "auto": read off the items by role (see ``asr.resolve_splits``)
     train_split: str = "train-clean-100"
     eval_split: str = "dev-clean"
-    select_split: str | None = None
+    select_split: str | None = None  # None: a held-out part of train picks the checkpoint
     heldout_fraction: float = 0.01
     heldout_max: int = 500
     hidden_size: int = 1024
@@ -46,6 +47,8 @@ class ASRConfig:
     eval_batch_size: int = 16
     max_select_items: int | None = None
     max_eval_items: int | None = None
+    #: torch threads while this probe trains (0: leave torch's default); does not change results
+    threads: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -55,7 +58,7 @@ class ASRConfig:
     def training_dict(self) -> dict[str, Any]:
         """The fields that change a trained probe (a checkpoint's identity)."""
         d = self.to_dict()
-        for k in ("profile", "datasets", "log_every", "ckpt_every", "eval_batch_size", "steps"):
+        for k in ("profile", "datasets", "log_every", "ckpt_every", "eval_batch_size", "steps", "threads"):
             d.pop(k)
         return d
 
@@ -83,6 +86,8 @@ class ClassificationConfig:
     missing_folds: Literal["exclude", "error"] = "exclude"
     normalize: bool = False
     max_seconds: dict[str, float] = field(default_factory=dict)
+    #: torch threads while this probe trains (0: leave torch's default); does not change results
+    threads: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -127,7 +132,8 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
         ``paper``, ``demo`` or another file in ``params/probes``.
     probe : {"asr", "classification"}
     **overrides
-        Field values that replace the profile's (``None`` values are ignored).
+        Field values that replace the profile's; ``None`` is a value too (e.g.
+        ``select_split=None`` resets a preset's selection split to a held-out part of train).
 
     Returns
     -------
@@ -154,7 +160,6 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
         raise UnknownNameError(f"unknown probe '{probe}'; expected 'asr' or 'classification'")
     cls = ASRConfig if probe == "asr" else ClassificationConfig
     cfg = _build(cls, data.get(probe) or {}, profile, probe)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
     if overrides:
         cfg = _build(cls, {**{k: v for k, v in cfg.to_dict().items() if k != "profile"}, **overrides},
                      profile, probe)

@@ -10,6 +10,7 @@ tables (:mod:`codecbench_utils.probes.results`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,7 +37,8 @@ from .results import (
 )
 
 __all__ = ["ProbeStageConfig", "probe_stage_config", "load_dataset_items", "resolve_features",
-           "run_asr_stage", "run_classification_stage", "StageResult", "DEFAULT_FEATURES"]
+           "run_asr_stage", "run_classification_stage", "StageResult", "DEFAULT_FEATURES", "notebook_overrides",
+           "torch_threads"]
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +156,42 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
         resynth_dir=Path(resynth_dir) if str(resynth_dir) else root / codec / "resynth", progress=progress)
 
 
+def notebook_overrides(overrides: str = "", **given: Any) -> dict[str, Any]:
+    """Probe hyperparameters from notebook parameters (papermill cannot pass ``None``).
+
+    ``given`` are the notebook's typed parameters, where 0 or "" means "the profile's"; they
+    are dropped. ``overrides`` is a YAML mapping for anything else, where ``null`` is a value:
+    ``"{select_split: null, eval_split: test-clean}"``.
+    """
+    import yaml
+
+    out = {k: v for k, v in given.items() if v not in (0, "", None)}
+    if overrides.strip():
+        text = overrides.strip()
+        try:
+            extra = yaml.safe_load(text if text.startswith(("{", "[")) else "{" + text + "}")
+        except yaml.YAMLError as exc:
+            raise ValueError(f"overrides must be a YAML mapping like '{{hidden_size: 64}}', got {overrides!r}") from exc
+        if not isinstance(extra, dict):
+            raise ValueError(f"overrides must be a YAML mapping like '{{hidden_size: 64}}', got {overrides!r}")
+        out.update(extra)
+    return out
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run a block with ``n`` torch threads (0: unchanged); small LSTMs are latency-bound."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _names(value: str | int | list | tuple) -> list[str]:
     """A comma-separated string (notebook parameters are literals) or a list, as a list of names."""
     if isinstance(value, (list, tuple)):
@@ -255,19 +293,13 @@ def _extraction_row(fs: FeatureSet, dataset: str) -> dict[str, Any]:
             "items_per_s": (fs.n_extracted / fs.extract_s) if fs.n_extracted and fs.extract_s > 0 else None}
 
 
-def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
-    """Train and score the ASR probe for every (dataset, feature source, seed); write the tables.
-
-    Writes ``asr.parquet`` (one row per run), ``asr_summary.csv`` (mean ± std over
-    seeds) and ``asr_curves.csv`` (plot with :func:`codecbench_utils.plots.plot_learning_curves`)
-    under :attr:`ProbeStageConfig.out_dir`.
-    """
+def _asr_runs(cfg: ProbeStageConfig, pcfg: ASRConfig, rows: list, curves: list, extraction: list,
+              item_rows: list) -> None:
+    """Every (dataset, feature source, seed) run of the ASR stage; appends to the lists given."""
     import pandas as pd
 
     from .asr import train_asr_probe
 
-    pcfg: ASRConfig = cfg.probe_cfg
-    rows, curves, extraction, item_rows = [], [], [], []
     for ds in cfg.datasets:
         items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
         for source in resolve_features(cfg, items, mdir):
@@ -286,6 +318,21 @@ def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
                 c.insert(0, "feature", label)
                 c.insert(0, "codec", cfg.codec)
                 curves.append(c)
+
+
+def run_asr_stage(cfg: ProbeStageConfig) -> StageResult:
+    """Train and score the ASR probe for every (dataset, feature source, seed); write the tables.
+
+    Writes ``asr.parquet`` (one row per run), ``asr_items.csv`` (one row per utterance and
+    seed), ``asr_summary.csv`` (intervals, seed spread) and ``asr_curves.csv`` (plot with :func:`codecbench_utils.plots.plot_learning_curves`)
+    under :attr:`ProbeStageConfig.out_dir`.
+    """
+    import pandas as pd
+
+    pcfg: ASRConfig = cfg.probe_cfg
+    rows, curves, extraction, item_rows = [], [], [], []
+    with torch_threads(pcfg.threads):
+        _asr_runs(cfg, pcfg, rows, curves, extraction, item_rows)
     table = pd.DataFrame(rows)
     curve_df = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     items = pd.DataFrame(item_rows)
@@ -310,13 +357,14 @@ def run_classification_stage(cfg: ProbeStageConfig) -> StageResult:
 
     pcfg: ClassificationConfig = cfg.probe_cfg
     rows, extraction, predictions = [], [], []
-    for ds in cfg.datasets:
-        items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
-        for source in resolve_features(cfg, items, mdir):
-            fs = _features(cfg, source, items, mdir)
-            extraction.append(_extraction_row(fs, ds))
-            rows += cross_validate(fs, items, pcfg, codec=cfg.codec, dataset=ds, seeds=cfg.seeds,
-                                   device=cfg.device, progress=cfg.progress, predictions=predictions)
+    with torch_threads(pcfg.threads):
+        for ds in cfg.datasets:
+            items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
+            for source in resolve_features(cfg, items, mdir):
+                fs = _features(cfg, source, items, mdir)
+                extraction.append(_extraction_row(fs, ds))
+                rows += cross_validate(fs, items, pcfg, codec=cfg.codec, dataset=ds, seeds=cfg.seeds,
+                                       device=cfg.device, progress=cfg.progress, predictions=predictions)
     table = pd.DataFrame([r.to_dict() for r in rows])
     summary = pd.DataFrame(summarize_folds(rows, predictions))
     paths = {"folds": write_table(table, cfg.out_dir / CLS_FILE),

@@ -139,3 +139,26 @@ def test_missing_split_is_a_clear_error(alphabet, alphabet_features, tmp_path):
     cfg = load_probe_profile("demo", "asr", eval_split="nope")
     with pytest.raises(ManifestError, match="no evaluation items"):
         train_asr_probe(alphabet_features, items, cfg, tmp_path, steps=1, progress=False)
+
+
+def test_rows_record_the_effective_configuration_and_auto_splits(alphabet, alphabet_features, tmp_path):
+    import json
+
+    from codecbench_utils.probes.asr import resolve_splits
+
+    items, _ = alphabet
+    cfg = load_probe_profile("demo", "asr", hidden_size=24, eval_every=10, ckpt_every=10)
+    res = train_asr_probe(alphabet_features, items, cfg, tmp_path, dataset="alpha", steps=10, progress=False)
+    recorded = json.loads(res.config)
+    assert recorded["hidden_size"] == 24 and recorded["steps"] == 10 and res.profile == "demo"
+    libri = ["train-clean-100"] * 5 + ["train-clean-360"] * 9 + ["dev-clean"] * 2 + ["dev-other"] * 3 + \
+        ["test-clean"] * 2
+    auto = load_probe_profile("demo", "asr", train_split="auto", eval_split="auto", select_split="auto")
+    assert resolve_splits(libri, auto) == ("train-clean-360", "test-clean", "dev-clean")
+    assert resolve_splits(["train"] * 3 + ["dev", "test"], auto) == ("train", "test", "dev")
+    assert resolve_splits(["train"] * 3 + ["dev"], auto) == ("train", "dev", None)  # dev evaluates; held-out selects
+
+
+def test_an_override_to_none_is_honoured():
+    assert load_probe_profile("demo", "asr").select_split == "dev"
+    assert load_probe_profile("demo", "asr", select_split=None).select_split is None

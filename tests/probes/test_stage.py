@@ -67,3 +67,25 @@ def test_notebooks_03_04_write_results_that_notebook_05_reads(tmp_path, alphabet
     probes = tables.collect_results(runs, "probes")  # what notebook 05 loads
     assert probes["wer"].notna().sum() == 1 and probes["accuracy"].notna().sum() == 10
     assert (runs / "cache" / "features").is_dir() and (runs / "identity" / "resynth" / "index.jsonl").is_file()
+
+
+def test_notebook_overrides_drop_unset_values_and_keep_yaml_nulls():
+    from codecbench_utils.probes.stage import notebook_overrides
+
+    assert notebook_overrides("", hidden_size=0, lr=0.0, head="", threads=1) == {"threads": 1}
+    assert notebook_overrides("{select_split: null, eval_split: test-clean}", hidden_size=64) == {
+        "hidden_size": 64, "select_split": None, "eval_split": "test-clean"}
+    assert notebook_overrides("steps: 5") == {"steps": 5}
+    with pytest.raises(ValueError, match="YAML mapping"):
+        notebook_overrides("[1, 2]")
+
+
+def test_torch_threads_is_set_and_restored():
+    import torch
+
+    from codecbench_utils.probes.stage import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
