@@ -83,6 +83,23 @@ def main(argv: list[str] | None = None) -> int:
                                       device=device, progress=False)
                 print(f"asr      {profile:5s} {device:4s} 2x{hidden:<4d} {res.steps_per_s:8.2f} steps/s  "
                       f"(batch {cfg.batch_size}, {args.steps} steps, total {time.perf_counter() - t0:.1f} s)")
+            if device == "cpu":  # the small preset's LSTM on 1 thread vs all threads, and two 1-thread lanes
+                cfg = load_probe_profile("small", "asr", train_split="train", eval_split="test", select_split="dev",
+                                         eval_every=10**9, ckpt_every=10**9, max_eval_items=4, max_select_items=4)
+                base = torch.get_num_threads()
+                for n in sorted({1, base}):
+                    torch.set_num_threads(n)
+                    res = train_asr_probe(fs, items, cfg, root / f"asr-small-t{n}", steps=args.steps,
+                                          device=device, progress=False)
+                    print(f"asr      small cpu  {n} thread(s) {res.steps_per_s:8.2f} steps/s  "
+                          f"(2x{cfg.hidden_size}, batch {cfg.batch_size})")
+                torch.set_num_threads(base)
+                if base > 1:
+                    from codecbench_utils.data.manifest import write_manifest
+
+                    write_manifest(items, root / "m.jsonl")
+                    lanes = _two_lanes(root, args.steps)
+                    print(f"asr      small cpu  2 lanes x 1 thread {lanes:8.2f} steps/s in all (two probes at once)")
             cfg = load_probe_profile("demo", "classification")
             t0 = time.perf_counter()
             rows = cross_validate(fs, items, cfg, device=device, progress=False)
@@ -90,6 +107,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"classify linear/mean {device:4s} {len(rows) * cfg.epochs / dt:8.1f} epochs/s  "
                   f"({len(rows)} folds x {cfg.epochs} epochs in {dt:.1f} s)")
     return 0
+
+
+def _lane(args: tuple) -> float:
+    import torch
+
+    root, steps, lane = args
+    torch.set_num_threads(1)
+    from codecbench_utils.data.manifest import read_manifest
+    from codecbench_utils.probes.asr import train_asr_probe
+    from codecbench_utils.probes.cache import extract_features
+    from codecbench_utils.probes.config import load_probe_profile
+    from codecbench_utils.probes.features import make_extractor
+
+    items = read_manifest(root / "m.jsonl")  # the features are in the cache already: this only reads them
+    fs = extract_features(make_extractor("logmel:original", manifest_dir=root), items, root / "cache", progress=False)
+    cfg = load_probe_profile("small", "asr", train_split="train", eval_split="test", select_split="dev",
+                             eval_every=10**9, ckpt_every=10**9, max_eval_items=4, max_select_items=4)
+    return train_asr_probe(fs, items, cfg, root / f"lane{lane}", steps=steps, device="cpu",
+                           progress=False).steps_per_s
+
+
+def _two_lanes(root: Path, steps: int) -> float:
+    """Two 1-thread probes in two processes at once (what the demo's lanes do): summed steps/s."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        return float(sum(pool.map(_lane, [(root, steps, 0), (root, steps, 1)])))
 
 
 if __name__ == "__main__":

@@ -205,6 +205,40 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- probe
+def _add_probe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("probe", help="train and score a probe on a manifest (per-item rows, 95%% intervals)")
+    p.add_argument("kind", choices=("asr", "classify"))
+    p.add_argument("--manifest", required=True, help="manifest JSONL (`codecbench data prepare`)")
+    p.add_argument("--features", required=True, help="comma-separated feature sources: codec:<id>, "
+                   "logmel:original, logmel:<resynthesis dir>; ASR compares each with the first")
+    p.add_argument("--preset", default="small", help="probe preset in params/probes (small: CPU rankings; "
+                   "demo; paper: GPU)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one preset value, e.g. -p steps=600 or -p select_split=null")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (default: the preset's)")
+    p.add_argument("--datasets", default="", help="comma-separated datasets of the manifest (default: every one "
+                   "the probe can use)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--cache", default=None, help="feature cache folder (default: <out>/cache)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_probe)
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from .probes.config import preset_seeds
+    from .probes.standalone import probe_manifest
+
+    overrides = dict(_key_value(kv, "-p", "KEY=VALUE") for kv in args.param)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds else list(preset_seeds(args.preset))
+    run = probe_manifest(args.kind, args.manifest, args.features, args.out, preset=args.preset, overrides=overrides,
+                         seeds=seeds, device=args.device, cache_dir=args.cache, progress=not args.no_progress,
+                         datasets=[d for d in args.datasets.split(",") if d])
+    print(run.describe())
+    return 0
+
+
 # ---------------------------------------------------------------- run / figures
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, dict[str, object]]:
     """``stage.name=value`` pairs -> {stage: {name: value}}; values parsed as YAML scalars."""
@@ -296,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("-q", "--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_data, _add_codecs, _add_resynth, _add_metrics, _add_run, _add_sweep):
+    for add in (_add_data, _add_codecs, _add_resynth, _add_metrics, _add_probe, _add_run, _add_sweep):
         add(sub)
     return parser
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from ..errors import UnknownNameError
 from ..paths import params_dir
 
-__all__ = ["ASRConfig", "ClassificationConfig", "load_probe_profile", "probe_profiles"]
+__all__ = ["ASRConfig", "ClassificationConfig", "load_probe_profile", "probe_profiles", "preset_seeds"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,10 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
     if not path.is_file():
         raise UnknownNameError(f"unknown probe profile '{profile}'; known: {', '.join(probe_profiles(d))}")
     data = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(data) - {"asr", "classification", "seeds"})
+    if unknown:
+        raise UnknownNameError(f"probe profile '{profile}': unknown top-level keys {unknown}; "
+                               "known: asr, classification, seeds")
     if probe not in ("asr", "classification"):
         raise UnknownNameError(f"unknown probe '{probe}'; expected 'asr' or 'classification'")
     cls = ASRConfig if probe == "asr" else ClassificationConfig
@@ -164,3 +168,15 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
         cfg = _build(cls, {**{k: v for k, v in cfg.to_dict().items() if k != "profile"}, **overrides},
                      profile, probe)
     return replace(cfg)
+
+
+def preset_seeds(profile: str, *, directory: Path | None = None) -> tuple[int, ...]:
+    """The seeds a preset asks for (its top-level ``seeds``; ``(0,)`` when it names none)."""
+    import yaml
+
+    d = Path(directory) if directory is not None else params_dir() / "probes"
+    path = d / f"{profile}.yaml"
+    if not path.is_file():
+        raise UnknownNameError(f"unknown probe profile '{profile}'; known: {', '.join(probe_profiles(d))}")
+    seeds = (yaml.safe_load(path.read_text()) or {}).get("seeds") or [0]
+    return tuple(int(s) for s in seeds)
