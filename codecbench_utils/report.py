@@ -132,6 +132,34 @@ def _final_wer(asr: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _asr_against_reference(items: pd.DataFrame, reference: str = "identity") -> pd.DataFrame:
+    """Each codec's log-mel-of-resynthesis ASR probe against the reference codec's, paired over utterances.
+
+    The honest form of "codec A keeps more of the words than codec B": the CER (and WER)
+    difference with a 95% paired bootstrap interval; ``differ`` says whether it excludes 0.
+    """
+    from .probes.results import compare_asr
+
+    if items.empty or "feature" not in items.columns:
+        return pd.DataFrame()
+    resynth = items[items["feature"] == "logmel_resynth"]
+    ref = resynth[resynth["codec"] == reference]
+    rows = []
+    for ds in sorted(set(ref["dataset"])):
+        ref_src = ref[ref["dataset"] == ds]["source"].iloc[0]
+        for codec in sorted(set(resynth["codec"]) - {reference}):
+            mine = resynth[(resynth["codec"] == codec) & (resynth["dataset"] == ds)]
+            if mine.empty:
+                continue
+            for rate in ("cer", "wer"):
+                r = compare_asr(resynth, mine["source"].iloc[0], ref_src, rate=rate, dataset=ds, codec_a=codec,
+                                codec_b=reference)
+                rows.append({"codec": codec, "reference": reference, "dataset": ds, "rate": rate,
+                             "n_items": r["n_items"], "codec_rate": r["rate_a"], "reference_rate": r["rate_b"],
+                             "difference": r["difference"], "lo": r["lo"], "hi": r["hi"], "differ": r["differ"]})
+    return pd.DataFrame(rows)
+
+
 def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]:
     """Write Table 3, 4, 7-10, 5 and the paper comparisons into ``cfg.out_dir``; return them."""
     out = cfg.out_dir
@@ -163,6 +191,9 @@ def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]
     if not wer.empty:
         made["asr_wer"] = wer
         summary = summarize_asr(results.asr, read_probe_results(cfg.runs, ASR_ITEMS_FILE))
+        paired = _asr_against_reference(read_probe_results(cfg.runs, ASR_ITEMS_FILE))
+        if not paired.empty:
+            made["probe_asr_paired"] = paired
         made["probe_asr_intervals"] = summary[[c for c in (
             "codec", "feature", "dataset", "wer", "wer_lo", "wer_hi", "cer", "cer_lo", "cer_hi", "floor",
             "above_floor", "wer_seed_std", "n_seeds", "n_first_eval") if c in summary.columns]]

@@ -127,3 +127,25 @@ def test_show_figures_embeds_each_png_once(tmp_path):
     assert [base64.b64decode(b) for b in blobs] == [png]
     assert "<h4>table3</h4>" in html and "notes" not in html
     assert "no figures" in show_figures([]).data
+
+
+def test_asr_paired_against_identity_says_when_a_codec_differs():
+    import numpy as np
+    import pandas as pd
+
+    from codecbench_utils.report import _asr_against_reference
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(20, 40, 40)
+    rows = []
+    for codec, rate in (("identity", 0.15), ("good", 0.155), ("bad", 0.40)):
+        for i, n in enumerate(lengths):
+            e = int(rng.binomial(n, rate))
+            rows.append({"codec": codec, "feature": "logmel_resynth", "source": f"logmel:runs/{codec}/resynth",
+                         "dataset": "mini_speech", "seed": 0, "item": f"u{i}", "word_errors": e // 4,
+                         "n_words": n // 4, "char_errors": e, "n_chars": int(n)})
+    out = _asr_against_reference(pd.DataFrame(rows))
+    cer = out[out["rate"] == "cer"].set_index("codec")
+    assert bool(cer.loc["bad", "differ"]) and cer.loc["bad", "lo"] > 0
+    assert cer.loc["good", "lo"] < cer.loc["good", "difference"] < cer.loc["good", "hi"]
+    assert set(out["reference"]) == {"identity"} and (out["n_items"] == 40).all()

@@ -48,7 +48,7 @@ The classification sets get ``fold = k % 5 + 1`` where ``k`` is the item's index
 within its label (stratified by label, folds 1-5 as everywhere in CodecBench,
 ``split = "fold<k>"``); emotion folds are not speaker-disjoint.
 
-Sizes: ``size="small"`` (default) gives 250 items, about 7.5 minutes of audio,
+Sizes: ``size="small"`` (default) gives 394 items, about 14 minutes of audio,
 generated in about 8 s of CPU; ``"medium"`` is 5x and ``"large"`` 20x, or pass an
 integer scale. A larger size is a superset: an item keeps its id, audio and
 annotations across sizes. A rerun reuses the audio files already under ``root``
@@ -111,7 +111,7 @@ DESCRIPTION = (
     "built-in synthetic corpus: espeak-ng speech (ASR, prosody styles), synthetic instrument notes, "
     "triads, sound events and mixtures"
 )
-SIZE = "small: 250 items, ~7.5 min (medium x5, large x20)"
+SIZE = "small: 394 items, ~14 min (medium x5, large x20)"
 
 #: Scale factor per named size (items per class/speaker grow linearly).
 SIZES: dict[str, int] = {"small": 1, "medium": 5, "large": 20}
@@ -155,7 +155,8 @@ ASR_SPEAKERS: tuple[tuple[str, int, int], ...] = (
     ("en-us-nyc+m4", 42, 185),
     ("en-gb-x-rp+f4", 52, 160),
 )
-_ASR_PER_SPEAKER = 6  # utterances per speaker at scale 1 (4 train, 1 dev, 1 test)
+_ASR_PER_SPEAKER = 24  # utterances per speaker at scale 1 (16 train, 4 dev, 4 test): enough test
+# utterances for the demo's paired ASR intervals to separate a strong codec from a weak one
 
 #: Emotion-set speakers: (espeak voice, language of its sentences).
 EMOTION_SPEAKERS: tuple[tuple[str, str], ...] = (
@@ -1049,7 +1050,7 @@ def prepare_mini(
         Manifest to write (JSONL, atomically). Paths are stored relative to its
         folder when the audio lies below it, else absolute.
     size : {"small", "medium", "large"} or int
-        Scale: small (default, ~7.5 min of audio, 250 items), medium (x5), large
+        Scale: small (default, ~14 min of audio, 394 items), medium (x5), large
         (x20), or an integer factor. Larger sizes are supersets of smaller ones.
     strict : bool
         Accepted for the common recipe interface; generated audio has no bad data.

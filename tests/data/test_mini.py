@@ -54,7 +54,7 @@ def test_all_parts_and_categories_present(corpus):
     _, _, items = corpus
     counts = Counter(it.dataset for it in items)
     assert counts == {
-        "mini_speech": 48,
+        "mini_speech": 192,
         "mini_emotion": 48,
         "mini_instrument": 60,
         "mini_chord": 24,
@@ -72,7 +72,7 @@ def test_speech_annotations(corpus):
     speech = _by_dataset(items)["mini_speech"]
     speakers = {mini._speaker_name(v) for v, _, _ in mini.ASR_SPEAKERS}
     assert {it.speaker for it in speech} == speakers
-    assert Counter(it.split for it in speech) == {"train": 32, "dev": 8, "test": 8}
+    assert Counter(it.split for it in speech) == {"train": 128, "dev": 32, "test": 32}
     for split in ("train", "dev", "test"):  # speakers overlap across splits, as documented
         assert {it.speaker for it in speech if it.split == split} == speakers
     texts = [it.text for it in speech]
