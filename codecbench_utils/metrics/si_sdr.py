@@ -19,11 +19,15 @@ from ._checks import _check_batch, _check_pair, _pad_batch, _torch_device
 
 __all__ = ["SI_SDR_VERSION", "SI_SDR_PAPER_VERSION", "si_sdr", "si_sdr_paper", "batched_si_sdr", "batched_si_sdr_paper"]
 
-SI_SDR_VERSION = "codecbench si_sdr 1 (Le Roux et al. 2019, float64, no eps)"
+SI_SDR_VERSION = "codecbench si_sdr 2 (Le Roux et al. 2019, float64, float64 eps in both energies)"
 SI_SDR_PAPER_VERSION = "codecbench si_sdr_paper 1 (CodecBench reference compute_sisdr, float64)"
 
 #: The reference's regularizer, added to both norms and to the distortion power.
 PAPER_EPS = 1e-10
+#: Added to both energies of standard SI-SDR, as torchmetrics does with its dtype's eps: an exact
+#: copy scores a finite ``10 log10(||ref||^2 / eps)`` (about 156 dB + the reference's energy in dB)
+#: instead of +inf, so the best items stay in the means.
+SI_SDR_EPS = float(np.finfo(np.float64).eps)
 
 
 def _reject_silent(x: np.ndarray, what: str, metric: str) -> None:
@@ -40,9 +44,10 @@ def _reject_silent(x: np.ndarray, what: str, metric: str) -> None:
 def si_sdr(ref: np.ndarray, est: np.ndarray, sr: int, *, zero_mean: bool = False) -> np.ndarray:
     """Scale-invariant signal-to-distortion ratio in dB (Le Roux et al., 2019).
 
-    ``alpha = <est, ref> / <ref, ref>``; ``10 log10(||alpha ref||^2 / ||est - alpha ref||^2)``.
-    Unbounded, higher is better; ``+inf`` for an exact copy, ``-inf`` for an estimate
-    orthogonal to the reference.
+    ``alpha = <est, ref> / <ref, ref>``; ``10 log10((||alpha ref||^2 + eps) / (||est - alpha ref||^2 + eps))``
+    with ``eps`` the float64 machine epsilon (:data:`SI_SDR_EPS`). Higher is better; an exact
+    copy gets a finite, very high value rather than ``+inf``, an estimate orthogonal to the
+    reference a very low one.
 
     Parameters
     ----------
@@ -66,8 +71,8 @@ def si_sdr(ref: np.ndarray, est: np.ndarray, sr: int, *, zero_mean: bool = False
 
     Notes
     -----
-    Unlike torchmetrics, no ``eps`` is added, so the value does not saturate; solved in
-    float64.
+    As torchmetrics adds its dtype's ``eps`` to both energies; solved in float64, so the
+    ``eps`` only matters near an exact copy (where float32 torchmetrics saturates much lower).
 
     Examples
     --------
@@ -85,8 +90,7 @@ def si_sdr(ref: np.ndarray, est: np.ndarray, sr: int, *, zero_mean: bool = False
     alpha = np.sum(e * r, axis=-1, keepdims=True) / np.sum(r * r, axis=-1, keepdims=True)
     target = alpha * r
     noise = e - target
-    with np.errstate(divide="ignore"):
-        return 10 * np.log10(np.sum(target**2, axis=-1) / np.sum(noise**2, axis=-1))
+    return 10 * np.log10((np.sum(target**2, axis=-1) + SI_SDR_EPS) / (np.sum(noise**2, axis=-1) + SI_SDR_EPS))
 
 
 def si_sdr_paper(ref: np.ndarray, est: np.ndarray, sr: int) -> np.ndarray:
@@ -180,7 +184,7 @@ def batched_si_sdr(
     with torch.no_grad():
         alpha = (e * r).sum(-1, keepdim=True) / (r * r).sum(-1, keepdim=True)
         target = alpha * r
-        out = 10 * torch.log10((target**2).sum(-1) / ((e - target) ** 2).sum(-1))
+        out = 10 * torch.log10(((target**2).sum(-1) + SI_SDR_EPS) / (((e - target) ** 2).sum(-1) + SI_SDR_EPS))
     return out.cpu().numpy()
 
 

@@ -77,8 +77,13 @@ def test_paper_variant_properties(rng):
     est = ref + noise
     rho = np.corrcoef(ref, est)[0, 1]
     np.testing.assert_allclose(si_sdr_paper(ref, est, 16000), -10 * np.log10(1 - rho**2), atol=0.01)
-    # standard SI-SDR: exact copy is +inf, sign flip is a perfect (scaled) copy too, pure noise is very negative
-    assert si_sdr(ref, ref, 16000) == np.inf
+    # standard SI-SDR: an exact copy is finite (eps in both energies, documented), so it stays in the means;
+    # pure noise is very negative
+    from codecbench_utils.metrics.si_sdr import SI_SDR_EPS
+
+    copy = si_sdr(ref, ref, 16000)
+    assert np.isfinite(copy) and copy == pytest.approx(10 * np.log10((ref @ ref + SI_SDR_EPS) / SI_SDR_EPS))
+    assert batched_si_sdr([ref], [ref], 16000)[0] == pytest.approx(copy)
     assert si_sdr(ref, noise, 16000) < -20
 
 
@@ -119,3 +124,18 @@ def test_pinned_values():
     est = np.sqrt(0.8) * ref + np.sqrt(0.2) * np.cos(2 * np.pi * 440 * t)
     np.testing.assert_allclose(si_sdr(ref, est, 16000), 10 * np.log10(4), rtol=1e-9)
     np.testing.assert_allclose(si_sdr_paper(ref, est, 16000), 6.9896653, atol=1e-6)
+
+
+def test_an_exact_copy_is_a_valid_row_in_the_standard_profile(tmp_path, rng):
+    """The best item must not turn into a failure ('si_sdr returned inf') and drop out of the means."""
+    import soundfile as sf
+
+    from codecbench_utils.metrics.compute import compute_metrics
+
+    x = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    for d in ("ref", "est"):
+        (tmp_path / d).mkdir()
+        sf.write(tmp_path / d / "a.wav", x, 16000, subtype="FLOAT")
+    df = compute_metrics(tmp_path / "ref", tmp_path / "est", profile="standard", metrics="si_sdr,mse", workers=0,
+                         progress=False)
+    assert df["status"].tolist() == ["ok"] and np.isfinite(df["si_sdr"].iloc[0]) and df["si_sdr"].iloc[0] > 100
