@@ -200,7 +200,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
                          workers=args.workers, device=args.device, progress=not args.no_progress,
                          sim_model=args.sim_model, manifest=args.manifest, batch_size=args.batch_size,
                          limit=args.limit, strict=args.strict)
-    n_bad = int((df["status"] != "ok").sum()) if len(df) else 0
+    n_bad = int((~df["status"].astype(str).str.startswith("ok")).sum()) if len(df) else 0
     print(f"{len(df)} items ({n_bad} with a failed metric) -> {args.out}")
     return 0
 

@@ -5,7 +5,8 @@ and the probe results (``<runs>/<codec>/probes/*.parquet``). Aggregation:
 per codec and category, the mean over items of each dataset, then the mean
 over datasets (each dataset weighs the same, however many items it has);
 "overall" is the mean over all datasets. Failed values (NaN) are left out of
-the means and counted in ``n_failed``.
+the means and counted in ``n_failed``; in the ``standard`` profile a metric not valid for an
+item's category (PESQ, STOI, SIM on music and sound) is NaN too, in no mean, but no failure.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .metrics.profiles import VALIDITY as _VALIDITY_METRICS
 from .paths import params_dir
 
 __all__ = [
@@ -89,12 +91,33 @@ def collect_results(runs: str | Path, kind: str = "acoustic") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _failed(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """Which cells are failures: missing values of metrics valid for the row's category and profile.
+
+    In the ``standard`` profile a speech metric on music is missing by design ("not valid for
+    category music" in ``status``): not a failure, and (being NaN) in no mean.
+    """
+    from .metrics.profiles import metric_is_valid
+
+    missing = df[list(cols)].isna()
+    if "category" not in df.columns:
+        return missing
+    profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
+    for m in cols:
+        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if isinstance(p, str) else "paper")
+                 if m in _VALIDITY_METRICS else True for c, p in zip(df["category"], profiles)]
+        missing[m] &= np.asarray(valid, dtype=bool)
+    return missing
+
+
 def _dataset_means(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     cols = [m for m in metrics if m in df.columns]
-    g = df.groupby(["codec", "category", "dataset"], sort=True)
+    keys = ["codec", "category", "dataset"]
+    g = df.groupby(keys, sort=True)
     means = g[cols].mean()
     n_items = g.size().rename("n_items")
-    n_failed = g[cols].agg(lambda s: int(s.isna().sum())).sum(axis=1).rename("n_failed")
+    failed = _failed(df, cols)
+    n_failed = failed.groupby([df[k] for k in keys], sort=True).sum().sum(axis=1).astype(int).rename("n_failed")
     return pd.concat([means, n_items, n_failed], axis=1).reset_index()
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from ..atomic import remove_stale_temps, write_frame
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, ManifestError, UnknownNameError
-from .profiles import METRICS, PreparedPair, get_profile, metric_specs, prepare_pair
+from .profiles import METRICS, PreparedPair, get_profile, metric_is_valid, metric_specs, prepare_pair
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -58,6 +58,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
 #: Leading columns of every result table (then provenance columns).
 ROW_COLUMNS: tuple[str, ...] = ("item", *METRICS, "status")
 _PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "key", "metric_versions")
+#: What ``status`` says of a metric left out because it is not valid for the item's category.
+NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
 CHECKPOINT_SECONDS = 30.0
 #: ... or newly finished items, whichever comes first (a kill loses at most about a batch)
@@ -225,7 +227,7 @@ def read_results(path: PathLike) -> Any:
 class _Row:
     """Values and failure reasons of one item while its metrics come in."""
 
-    __slots__ = ("src", "values", "errors", "pending", "delay", "key")
+    __slots__ = ("src", "values", "errors", "pending", "delay", "key", "not_valid")
 
     def __init__(self, src: PairSource, key: str) -> None:
         self.src = src
@@ -234,6 +236,7 @@ class _Row:
         self.pending = 0
         self.delay: int | None = None
         self.key = key
+        self.not_valid: list[str] = []  # metrics not meaningful for this item's category (standard profile)
 
     def fail_all(self, metrics: Sequence[str], reason: str) -> None:
         for m in metrics:
@@ -260,6 +263,8 @@ class _Row:
             d["status"] = f"all: {self.errors[failed[0]]}"
         else:
             d["status"] = "; ".join(f"{m}: {self.errors[m]}" for m in failed)
+        if self.not_valid:  # not a failure: "ok" stays the first word when nothing failed
+            d["status"] += f"; {', '.join(self.not_valid)}: {NOT_VALID} {self.src.category}"
         d.update(dataset=self.src.dataset, category=self.src.category, delay_samples=self.delay,
                  key=self.key, **meta)
         return d
@@ -440,8 +445,9 @@ def compute_metrics(
             t0 = time.perf_counter()
             for src in batch:
                 row = rows[src.item] = _Row(src, keys[src.item])
+                row.not_valid = [m for m in metrics if not metric_is_valid(m, src.category, prof)]
                 try:
-                    pair = _load_pair(src, prof.name, metrics)
+                    pair = _load_pair(src, prof.name, [m for m in metrics if m not in row.not_valid])
                 except Exception as exc:  # per-item boundary: unreadable/missing/NaN audio
                     row.fail_all(metrics, _reason(exc))
                     continue
@@ -453,6 +459,8 @@ def compute_metrics(
             tasks = []
             for item, pair in pairs.items():
                 for m in pool_metrics:
+                    if m in rows[item].not_valid:
+                        continue
                     spec = specs[m]
                     if m == "pesq_nb":
                         r, e, sr = pair.pesq_nb
@@ -470,13 +478,14 @@ def compute_metrics(
             items = list(pairs)
             for m in batch_metrics:
                 t0 = time.perf_counter()
-                _run_batched(specs[m], [pairs[i] for i in items], items, rows, device)
+                valid = [i for i in items if m not in rows[i].not_valid]
+                _run_batched(specs[m], [pairs[i] for i in valid], valid, rows, device)
                 seconds[m] += time.perf_counter() - t0
             if model is not None:
                 from .sim import sim as sim_fn
 
                 t0 = time.perf_counter()
-                for i in items:
+                for i in (i for i in items if "sim" not in rows[i].not_valid):
                     r, e, sr = pairs[i].sim
                     try:
                         rows[i].set("sim", sim_fn(r, e, sr, model=model))

@@ -141,3 +141,35 @@ def test_cli_metrics(dirs, tmp_path, capsys):
     assert rc == 0 and "7 items" in capsys.readouterr().out
     df = read_results(out)
     assert df.loc[df["item"] == "good0", "status"].item() == "ok" and np.isnan(df["stoi"]).all()
+
+
+def test_standard_profile_leaves_speech_metrics_out_of_music_and_sound(tmp_path, rng):
+    """PESQ/STOI on music are NaN with 'not valid for category music' — not a failure, in no mean, no n_failed."""
+    import soundfile as sf
+
+    from codecbench_utils.data.manifest import ManifestItem, write_manifest
+    from codecbench_utils.metrics.compute import compute_metrics
+    from codecbench_utils.tables import acoustic_table
+
+    t = np.arange(32000) / 16000
+    speechlike = (0.3 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+                  + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
+    items = []
+    (tmp_path / "est").mkdir()
+    for cat in ("speech", "music", "sound"):
+        sf.write(tmp_path / f"{cat}.wav", speechlike, 16000)
+        sf.write(tmp_path / "est" / f"{cat}.flac", speechlike + 0.01 * rng.standard_normal(t.size), 16000)
+        items.append(ManifestItem(cat, "d" + cat, cat, f"{cat}.wav", 2.0, 16000))
+    manifest = write_manifest(items, tmp_path / "m.jsonl")
+    std = compute_metrics(None, tmp_path / "est", profile="standard", metrics="mse,pesq_wb,stoi", workers=0,
+                          manifest=manifest, progress=False).set_index("item")
+    assert std.loc["speech", "status"] == "ok" and np.isfinite(std.loc["speech", ["pesq_wb", "stoi"]]).all()
+    for cat in ("music", "sound"):
+        assert std.loc[cat, "status"] == f"ok; pesq_wb, stoi: not valid for category {cat}"
+        assert np.isnan(std.loc[cat, "pesq_wb"]) and np.isnan(std.loc[cat, "stoi"]) and np.isfinite(std.loc[cat, "mse"])
+    table = acoustic_table(std.reset_index().assign(codec="c"), metrics=("mse", "pesq_wb", "stoi"))
+    assert table["n_failed"].tolist() == [0]
+    assert table["pesq_wb"].iloc[0] == pytest.approx(std.loc["speech", "pesq_wb"])  # speech alone in the mean
+    paper = compute_metrics(None, tmp_path / "est", profile="paper", metrics="pesq_wb", workers=0,
+                            manifest=manifest, progress=False)
+    assert paper["pesq_wb"].notna().all()  # the paper computed them on every category
