@@ -9,6 +9,7 @@ Everything returns float32 arrays of shape ``(time,)`` in [-1, 1].
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ __all__ = [
     "save_audio",
     "check_audio",
     "estimate_delay",
+    "find_delay",
+    "DelayEstimate",
     "shift",
     "align",
     "fit_length",
@@ -227,6 +230,87 @@ def estimate_delay(ref: np.ndarray, est: np.ndarray, *, max_delay_samples: int |
         keep = np.abs(lags) <= max_delay_samples
         lags, vals = lags[keep], vals[keep]
     return int(lags[int(np.argmax(vals))])
+
+
+@dataclass(frozen=True)
+class DelayEstimate:
+    """What :func:`find_delay` concluded: the lag to remove (0 when refused), and why.
+
+    ``samples`` > 0 means ``est`` is late. ``confidence`` is the normalized correlation of the
+    two signals at the chosen lag (1 for an exact delayed copy; its sign is ``polarity``);
+    ``refused`` says the estimate was not trusted, with ``reason``, and then ``samples`` is 0.
+    """
+
+    samples: int
+    confidence: float
+    polarity: int = 1
+    refused: bool = False
+    reason: str | None = None
+
+
+#: a lag is trusted only when its |normalized correlation| r is at least this ...
+DELAY_MIN_CORRELATION = 0.5
+#: ... and every lag farther than DELAY_PEAK_WIDTH samples fits at least this many times worse,
+#: measured as 1 - |r| (0.99 against 0.98 is distinct; 0.70 against 0.69 is not)
+DELAY_MIN_DISTINCTNESS = 2.0
+DELAY_PEAK_WIDTH = 8
+#: lags whose |r| is this close to the best are the same alignment of a periodic signal
+DELAY_TIE = 1e-9
+
+
+def _overlap_energy(cum: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    return cum[start + length] - cum[start]
+
+
+def find_delay(ref: np.ndarray, est: np.ndarray, *, max_delay_samples: int) -> DelayEstimate:
+    """The lag of ``est`` against ``ref`` by normalized cross-correlation, or a refusal.
+
+    Robust where a plain cross-correlation peak is not: the correlation at each lag is
+    normalized by the energy of the two overlapping parts (so the overlap's length and
+    level do not favour a lag), its absolute value is used (a polarity-inverted copy is a
+    copy), and the peak is only trusted when it is high (``DELAY_MIN_CORRELATION``) and
+    distinct (every lag more than ``DELAY_PEAK_WIDTH`` samples away fits
+    ``DELAY_MIN_DISTINCTNESS`` times worse): on a periodic signal, a time-stretched copy or noise, several
+    lags fit about as well, and shifting by the wrong one would cut the signal. Then no
+    shift is made and the reason says so. Silence is refused too. An exactly periodic
+    signal fits equally at lags a period apart: those are one alignment, and the smallest
+    lag among them is taken.
+    """
+    r = np.asarray(ref, dtype=np.float64)
+    e = np.asarray(est, dtype=np.float64)
+    if r.size == 0 or e.size == 0 or not np.any(r) or not np.any(e):
+        return DelayEstimate(0, float("nan"), refused=True, reason="a signal is silent")
+    n = r.size + e.size - 1
+    nfft = 1 << (n - 1).bit_length()
+    xc = np.fft.irfft(np.fft.rfft(e, nfft) * np.conj(np.fft.rfft(r, nfft)), nfft)
+    max_lag = int(max(0, min(max_delay_samples, e.size - 1, r.size - 1)))
+    lags = np.arange(-max_lag, max_lag + 1)
+    num = np.where(lags >= 0, xc[np.maximum(lags, 0)], xc[(nfft + np.minimum(lags, 0)) % nfft])
+    # overlap at lag L >= 0: ref[0:m] with est[L:L+m], m = min(len(ref), len(est) - L); mirrored for L < 0
+    cr, ce = np.concatenate([[0.0], np.cumsum(r * r)]), np.concatenate([[0.0], np.cumsum(e * e)])
+    r_start, e_start = np.maximum(-lags, 0), np.maximum(lags, 0)
+    m = np.minimum(r.size - r_start, e.size - e_start)
+    den = np.sqrt(_overlap_energy(cr, r_start, m) * _overlap_energy(ce, e_start, m))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ncc = np.where(den > 0, num / den, 0.0)
+    mag = np.abs(ncc)
+    ties = np.flatnonzero(mag >= mag.max() - DELAY_TIE)
+    best = int(ties[np.argmin(np.abs(lags[ties]))])  # periodic signal: the smallest of equivalent lags
+    lag, peak = int(lags[best]), float(ncc[best])
+    polarity = 1 if peak >= 0 else -1
+    if abs(peak) < DELAY_MIN_CORRELATION:
+        return DelayEstimate(0, peak, polarity, True, f"no lag correlates well (best |r| = {abs(peak):.2f} at "
+                             f"{lag} samples): the signals are not delayed copies of each other; not shifted")
+    near_tie = np.zeros(lags.size, dtype=bool)
+    for t in lags[ties]:  # the neighbourhood of every equivalent lag is part of the peak
+        near_tie |= np.abs(lags - t) <= DELAY_PEAK_WIDTH
+    if np.any(~near_tie):
+        rival_i = int(np.argmax(np.where(near_tie, -1.0, mag)))
+        rival = float(mag[rival_i])
+        if (1.0 - rival) < DELAY_MIN_DISTINCTNESS * (1.0 - abs(peak)):
+            return DelayEstimate(0, peak, polarity, True, f"ambiguous delay (|r| {abs(peak):.3f} at {lag} samples, "
+                                 f"{rival:.3f} at {int(lags[rival_i])}); not shifted")
+    return DelayEstimate(lag, peak, polarity)
 
 
 def shift(wav: np.ndarray, delay_samples: int) -> np.ndarray:

@@ -163,3 +163,82 @@ def test_atomic_path_keeps_the_old_file_when_writing_fails(tmp_path):
         assert tmp.parent == p.parent and tmp.suffix == ".jsonl" and tmp.name.startswith(".tmp-")
         tmp.write_text("new\n")
     assert p.read_text() == "new\n" and not tmp.exists()
+
+
+# ---------------------------------------------------------------- robust delay (standard profile)
+def _delay_signals() -> dict[str, np.ndarray]:
+    from pathlib import Path
+
+    import soundfile as sf
+
+    sr = 16000
+    t = np.arange(3 * sr) / sr
+    out = {"harmonic": 0.3 * sum(np.sin(2 * np.pi * 160 * k * t) / k for k in range(1, 8)),
+           "chord": 0.2 * sum(np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0))}
+    real = Path(__file__).resolve().parents[1].parent / "shared" / "real_audio" / "speech" / "lyra_sample1.flac"
+    if real.is_file():
+        out["speech"] = sf.read(real)[0]
+    else:
+        from conftest import make_signal
+
+        out["speech"] = make_signal(np.random.default_rng(0), sr, 3.0).astype(np.float64)
+    return out
+
+
+def _late(x: np.ndarray, d: int) -> np.ndarray:
+    return np.concatenate([np.zeros(d), x[: len(x) - d]]) if d >= 0 else np.concatenate([x[-d:], np.zeros(-d)])
+
+
+@pytest.mark.parametrize("kind", ["speech", "harmonic", "chord"])
+@pytest.mark.parametrize("delay", [0, 1, 10, 37, 100, 1000, -37])
+def test_find_delay_exact_and_inverted_copies(kind, delay):
+    x = _delay_signals()[kind]
+    for sign in (1, -1):
+        found = audio.find_delay(x, sign * _late(x, delay), max_delay_samples=8000)
+        assert (found.samples, found.polarity, found.refused) == (delay, sign, False), found
+        assert found.confidence == pytest.approx(sign, abs=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["speech", "harmonic", "chord"])
+def test_find_delay_refuses_rather_than_cut_a_stretched_copy(kind):
+    import soxr
+
+    x = _delay_signals()[kind]
+    stretched = soxr.resample(x, 16000, int(16000 * 1.005))[: len(x)]  # 0.5% slower
+    found = audio.find_delay(x, stretched, max_delay_samples=8000)
+    assert found.samples == 0 or abs(found.samples) <= 2, found  # never thousands of samples
+    if found.samples == 0 and found.refused:
+        assert "not shifted" in found.reason
+
+
+def test_find_delay_under_noise_and_on_silence():
+    rng = np.random.default_rng(1)
+    x = _delay_signals()["speech"]
+    noisy = _late(x, 37) + np.std(x) * rng.standard_normal(len(x))  # 0 dB
+    assert audio.find_delay(x, noisy, max_delay_samples=8000).samples == 37
+    periodic = _delay_signals()["harmonic"]  # a stationary tone in 0 dB noise: many lags fit, none is taken
+    found = audio.find_delay(periodic, _late(periodic, 37) + np.std(periodic) * rng.standard_normal(len(periodic)),
+                             max_delay_samples=8000)
+    assert found.samples in (0, 37) and (found.samples == 37 or "ambiguous" in found.reason)
+    silent = audio.find_delay(np.zeros(1000), x[:1000], max_delay_samples=100)
+    assert silent.refused and silent.samples == 0 and "silent" in silent.reason
+
+
+def test_standard_profile_records_delay_confidence_and_refusals(tmp_path):
+    import soundfile as sf
+    import soxr
+
+    from codecbench_utils.metrics.compute import compute_metrics
+
+    x = _delay_signals()["speech"].astype(np.float32)
+    for d in ("ref", "est"):
+        (tmp_path / d).mkdir()
+    for name, est in (("inverted_late", -_late(x, 37)), ("stretched", soxr.resample(x, 16000, 16080)[: len(x)])):
+        sf.write(tmp_path / "ref" / f"{name}.wav", x, 16000, subtype="FLOAT")
+        sf.write(tmp_path / "est" / f"{name}.wav", est.astype(np.float32), 16000, subtype="FLOAT")
+    df = compute_metrics(tmp_path / "ref", tmp_path / "est", profile="standard", metrics="si_sdr,mse", workers=0,
+                         progress=False).set_index("item")
+    inv = df.loc["inverted_late"]
+    assert inv["delay_samples"] == 37 and inv["delay_confidence"] == pytest.approx(1.0) and inv["si_sdr"] > 100
+    st = df.loc["stretched"]
+    assert st["delay_samples"] == 0 and st["status"].startswith("ok; delay: not compensated")

@@ -57,7 +57,8 @@ logger = logging.getLogger(__name__)
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
 #: Leading columns of every result table (then provenance columns).
 ROW_COLUMNS: tuple[str, ...] = ("item", *METRICS, "status")
-_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "key", "metric_versions")
+_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "delay_confidence", "key",
+               "metric_versions")
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
@@ -227,7 +228,7 @@ def read_results(path: PathLike) -> Any:
 class _Row:
     """Values and failure reasons of one item while its metrics come in."""
 
-    __slots__ = ("src", "values", "errors", "pending", "delay", "key", "not_valid")
+    __slots__ = ("src", "values", "errors", "pending", "delay", "key", "not_valid", "delay_confidence", "notes")
 
     def __init__(self, src: PairSource, key: str) -> None:
         self.src = src
@@ -237,6 +238,8 @@ class _Row:
         self.delay: int | None = None
         self.key = key
         self.not_valid: list[str] = []  # metrics not meaningful for this item's category (standard profile)
+        self.delay_confidence = float("nan")
+        self.notes: dict[str, str] = {}  # e.g. why the delay was not compensated (not a failure)
 
     def fail_all(self, metrics: Sequence[str], reason: str) -> None:
         for m in metrics:
@@ -265,8 +268,10 @@ class _Row:
             d["status"] = "; ".join(f"{m}: {self.errors[m]}" for m in failed)
         if self.not_valid:  # not a failure: "ok" stays the first word when nothing failed
             d["status"] += f"; {', '.join(self.not_valid)}: {NOT_VALID} {self.src.category}"
+        for what, note in self.notes.items():
+            d["status"] += f"; {what}: {note}"
         d.update(dataset=self.src.dataset, category=self.src.category, delay_samples=self.delay,
-                 key=self.key, **meta)
+                 delay_confidence=self.delay_confidence, key=self.key, **meta)
         return d
 
 
@@ -451,7 +456,7 @@ def compute_metrics(
                 except Exception as exc:  # per-item boundary: unreadable/missing/NaN audio
                     row.fail_all(metrics, _reason(exc))
                     continue
-                row.delay = pair.delay_samples
+                row.delay, row.delay_confidence, row.notes = pair.delay_samples, pair.delay_confidence, pair.notes
                 pairs[src.item] = pair
             seconds["load"] += time.perf_counter() - t0
 

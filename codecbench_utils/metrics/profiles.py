@@ -145,6 +145,8 @@ class PreparedPair:
     est: np.ndarray
     sr: int
     delay_samples: int = 0
+    #: |normalized correlation| at the chosen lag (standard profile; NaN when no delay was looked for)
+    delay_confidence: float = float("nan")
     pesq_nb: tuple[np.ndarray, np.ndarray, int] | None = None
     visqol: tuple[np.ndarray, np.ndarray, int, str] | None = None
     sim: tuple[np.ndarray, np.ndarray, int] | None = None
@@ -224,15 +226,18 @@ def prepare_pair(
     rs = _resample_torchaudio if prof.resampler == "torchaudio" else _resample_soxr
     ref16 = rs(ref, ref_sr, METRIC_SR)
     est16 = rs(est, est_sr, METRIC_SR)
-    delay = 0
+    delay, confidence, notes = 0, float("nan"), {}
     if prof.compensate_delay:
-        from ..audio import estimate_delay
+        from ..audio import find_delay
 
-        delay = estimate_delay(ref16, est16, max_delay_samples=int(MAX_DELAY_SECONDS * METRIC_SR))
+        found = find_delay(ref16, est16, max_delay_samples=int(MAX_DELAY_SECONDS * METRIC_SR))
+        delay, confidence = found.samples, abs(found.confidence)
+        if found.refused:
+            notes["delay"] = f"not compensated: {found.reason}"
         r, e = _remove_delay(ref16, est16, delay)
     else:
         r, e = _truncate(ref16, est16)
-    pair = PreparedPair(ref=r, est=e, sr=METRIC_SR, delay_samples=delay)
+    pair = PreparedPair(ref=r, est=e, sr=METRIC_SR, delay_samples=delay, delay_confidence=confidence, notes=notes)
 
     if "pesq_nb" in metrics:
         if prof.pesq_nb_sr == METRIC_SR:
