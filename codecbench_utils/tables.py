@@ -104,7 +104,7 @@ def _failed(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
         return missing
     profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
     for m in cols:
-        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if isinstance(p, str) else "paper")
+        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if p in ("paper", "standard") else "paper")
                  if m in _VALIDITY_METRICS else True for c, p in zip(df["category"], profiles)]
         missing[m] &= np.asarray(valid, dtype=bool)
     return missing
