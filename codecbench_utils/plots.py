@@ -39,6 +39,19 @@ def save_figure(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
     return paths
 
 
+def format_kbps(kbps: float) -> str:
+    """A bitrate as people write it: ``256 kbps``, ``33 kbps``, ``6.2 kbps``, ``0.75 kbps``."""
+    if kbps != kbps:
+        return "? kbps"
+    return f"{kbps:.0f} kbps" if kbps >= 10 else f"{kbps:.2g} kbps"
+
+
+def _label(metric: str) -> str:
+    from .metrics.profiles import METRIC_LABELS
+
+    return METRIC_LABELS.get(metric, metric)
+
+
 def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity") -> Any:
     """Figure 2 of the paper: ASR-probe WER against SIM, bubble area proportional to bitrate.
 
@@ -59,10 +72,11 @@ def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity"
             ax.errorbar(bars["sim"], bars["wer"], yerr=[bars["wer"] - bars["wer_lo"], bars["wer_hi"] - bars["wer"]],
                         fmt="none", ecolor="0.3", elinewidth=1, capsize=3)
         for r in ok.itertuples():
-            ax.annotate(f"{r.codec}\n{r.kbps:.2g} kbps", (r.sim, r.wer), fontsize=7, ha="center", va="center")
+            ax.annotate(f"{r.codec}\n{format_kbps(r.kbps)}", (r.sim, r.wer), fontsize=7, ha="center", va="center")
     ax.margins(0.15)
-    ax.set_xlabel("SIM (speaker similarity, higher is better)")
-    ax.set_ylabel("WER of the ASR probe (lower is better)")
+    ax.set_xlabel("SIM (speaker similarity, cosine, ↑)")
+    bars = not ok.empty and {"wer_lo", "wer_hi"} <= set(ok.columns) and ok["wer_lo"].notna().any()
+    ax.set_ylabel("WER of the ASR probe (↓" + ("; bars: 95% interval)" if bars else ")"))
     ax.set_title(title + (f"\n(no WER or SIM for: {', '.join(missing)})" if missing else ""), fontsize=10)
     ax.grid(alpha=0.3)
     return fig
@@ -87,8 +101,8 @@ def rate_quality(df: pd.DataFrame, *, metrics: Sequence[str] = ("pesq_nb", "visq
             for j, g in enumerate(groups):
                 ax.plot(g["kbps"], g[m], marker="o", color=colors[cat], alpha=0.8, label=cat if j == 0 else None)
         ax.set_xscale("log")
-        ax.set_xlabel("bitrate (kbps)")
-        ax.set_ylabel(m)
+        ax.set_xlabel("bitrate (kbps, log scale)")
+        ax.set_ylabel(_label(m))
         ax.grid(alpha=0.3, which="both")
     handles, labels = axes[0][0].get_legend_handles_labels()
     seen = dict(zip(labels, handles, strict=False))
@@ -112,8 +126,8 @@ def category_bars(table: pd.DataFrame, metric: str) -> Any:
     for i, cat in enumerate(cats):
         ax.bar(x + i * width - 0.4 + width / 2, wide[cat].to_numpy(dtype=float), width, label=cat)
     ax.set_xticks(x, wide.index, rotation=45, ha="right")
-    ax.set_ylabel(metric)
-    ax.legend(frameon=False)
+    ax.set_ylabel(_label(metric))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: never on a bar
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -247,8 +247,8 @@ def show_tables(made: dict[str, pd.DataFrame], *, floatfmt: str = ".3f"):
 
     parts = []
     for name, df in made.items():
-        parts.append(f"<h3>{name}</h3>" + df.to_html(index=False, float_format=lambda v: format(v, floatfmt),
-                                                      na_rep="–"))
+        parts.append(f"<h3>{name}</h3>" + tables.flat_table(df).to_html(
+            index=False, float_format=lambda v: format(v, floatfmt), na_rep="–"))
     return HTML("".join(parts) if parts else "<p><i>no result files found</i></p>")
 
 

@@ -23,6 +23,7 @@ from .paths import params_dir
 
 __all__ = [
     "ACOUSTIC_METRICS",
+    "flat_table",
     "TABLE4_METRICS",
     "CLASSIFICATION_DATASETS",
     "PAPER_TABLES",
@@ -181,15 +182,22 @@ def compare_with_paper(ours: pd.DataFrame, scope: str, *, metrics: Iterable[str]
     return pd.DataFrame(rows, columns=["codec", "metric", "ours", "paper", "diff"])
 
 
+def flat_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A table as every format shows it: a named index (Table 4's codec) becomes a column, so the rows
+    can be told apart, and two-level column names are joined (``speech pesq_nb``)."""
+    flat = df.reset_index() if isinstance(df.index, pd.MultiIndex) or df.index.name is not None else df.copy()
+    if isinstance(flat.columns, pd.MultiIndex):
+        flat.columns = [" ".join(str(x) for x in c if str(x)) for c in flat.columns]
+    return flat
+
+
 def write_table(df: pd.DataFrame, out_dir: str | Path, stem: str, *, floatfmt: str = ".3f") -> list[Path]:
     """Write ``stem.csv``, ``stem.md`` and ``stem.tex``; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    flat = df.copy()
-    if isinstance(flat.columns, pd.MultiIndex):
-        flat.columns = [" ".join(str(x) for x in c if str(x)) for c in flat.columns]
+    flat = flat_table(df)
     paths = [out / f"{stem}.csv", out / f"{stem}.md", out / f"{stem}.tex"]
-    flat.to_csv(paths[0], index=isinstance(df.index, pd.MultiIndex) or df.index.name is not None)
+    flat.to_csv(paths[0], index=False)
     paths[1].write_text(_markdown(flat, floatfmt) + "\n")
     paths[2].write_text(flat.to_latex(index=False, float_format=lambda v: format(v, floatfmt), na_rep="--"))
     return paths

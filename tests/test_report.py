@@ -149,3 +149,31 @@ def test_asr_paired_against_identity_says_when_a_codec_differs():
     assert bool(cer.loc["bad", "differ"]) and cer.loc["bad", "lo"] > 0
     assert cer.loc["good", "lo"] < cer.loc["good", "difference"] < cer.loc["good", "hi"]
     assert set(out["reference"]) == {"identity"} and (out["n_items"] == 40).all()
+
+
+def test_tables_keep_their_codec_column_in_every_format(tmp_path):
+    import pandas as pd
+
+    from codecbench_utils import tables
+
+    rows = [{"codec": c, "category": cat, "dataset": f"d{cat}", "mel_loss": v, "pesq_nb": 2.0, "stoi": 0.9}
+            for c, v in (("a", 1.0), ("b", 2.0)) for cat in ("speech", "music")]
+    t4 = tables.table4(pd.DataFrame(rows))
+    paths = tables.write_table(t4, tmp_path, "t4")
+    for p in paths:
+        text = p.read_text()
+        assert "codec" in text and "\na" in text.replace("| ", "\n").replace("a &", "\na &"), p
+    assert list(pd.read_csv(paths[0]).columns[:1]) == ["codec"]
+
+
+def test_bitrates_and_axes_read_as_people_write_them():
+    from codecbench_utils.metrics.profiles import METRIC_LABELS, METRICS
+    from codecbench_utils.plots import format_kbps
+
+    assert [format_kbps(v) for v in (256.0, 33.5, 6.226, 3.2, 0.75)] == [
+        "256 kbps", "34 kbps", "6.2 kbps", "3.2 kbps", "0.75 kbps"]
+    assert set(METRIC_LABELS) == set(METRICS)
+    from codecbench_utils.tables import LOWER_IS_BETTER
+
+    for m, label in METRIC_LABELS.items():  # one direction, the same one the tables use
+        assert ("↓" in label) == (m in LOWER_IS_BETTER) and ("↑" in label) != ("↓" in label), m

@@ -42,6 +42,7 @@ __all__ = [
     "metric_specs",
     "metric_is_valid",
     "validity_note",
+    "METRIC_LABELS",
 ]
 
 #: Result columns, in table order.
@@ -56,6 +57,20 @@ MAX_DELAY_SECONDS = 0.5
 VISQOL_PAD_SECONDS = 1.0
 
 _ALL = ("speech", "music", "sound", "general")
+
+#: How each metric is named on a plot axis: name, scale or unit, and which way is better.
+METRIC_LABELS: dict[str, str] = {
+    "mel_loss": "mel loss (L1 of log-mel, ↓)",
+    "mse": "MSE (waveform, ↓)",
+    "pesq_nb": "PESQ-NB (MOS-LQO 1–4.5, ↑)",
+    "pesq_wb": "PESQ-WB (MOS-LQO 1–4.6, ↑)",
+    "sc": "spectral convergence (↓)",
+    "sdr": "SDR (dB, ↑)",
+    "si_sdr": "SI-SDR (dB, ↑)",
+    "sim": "speaker similarity (cosine, ↑)",
+    "stoi": "STOI (0–1, ↑)",
+    "visqol": "ViSQOL (MOS-LQO 1–5, ↑)",
+}
 
 #: Categories for which each metric is meaningful in the ``standard`` profile, and why not elsewhere.
 VALIDITY: dict[str, tuple[tuple[str, ...], str]] = {
