@@ -14,7 +14,7 @@ ifneq ($(LYRA_SHARED),)
 export CODECBENCH_LYRA_DIR ?= $(LYRA_SHARED)
 endif
 
-.PHONY: demo test venv ray lint bench clean
+.PHONY: demo test venv ray lab lint bench clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,11 @@ test: $(TEST_STAMP)
 
 ray: $(STAMP)
 	$(BIN)/pip install ray==2.60.0
+
+# JupyterLab on the notebooks (installed on first use; not needed by `make demo` or `make test`)
+lab: $(STAMP)
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/pip install "jupyterlab>=4,<5"
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check codecbench_utils tests
