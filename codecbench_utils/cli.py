@@ -18,11 +18,12 @@ __all__ = ["main", "build_parser"]
 logger = logging.getLogger(__name__)
 
 
-def _print_table(rows: list[dict], columns: Sequence[str]) -> None:
-    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) if rows else len(c) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
+def _print_table(rows: list[dict], columns: Sequence[str], headers: dict[str, str] | None = None) -> None:
+    head = {c: (headers or {}).get(c, c) for c in columns}
+    widths = {c: max(len(head[c]), *(len(_fmt(r.get(c))) for r in rows)) if rows else len(head[c]) for c in columns}
+    print("  ".join(head[c].ljust(widths[c]) for c in columns).rstrip())
     for r in rows:
-        print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in columns))
+        print("  ".join(_fmt(r.get(c)).ljust(widths[c]) for c in columns).rstrip())
 
 
 def _fmt(v: object) -> str:
@@ -50,13 +51,13 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="list and prepare datasets")
     dsub = p.add_subparsers(dest="data_cmd", required=True)
     pl = dsub.add_parser("list", help="list dataset recipes")
-    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
     pl.set_defaults(func=_cmd_data_list)
     pp = dsub.add_parser("prepare", help="write a manifest from a dataset's native layout")
-    pp.add_argument("name")
+    pp.add_argument("name", help="dataset recipe (see `codecbench data list`)")
     pp.add_argument("--root", required=True, help="folder the dataset was unpacked into (mini: where to generate it)")
     pp.add_argument("--out", required=True, help="manifest .jsonl to write")
-    pp.add_argument("--subset", default=None)
+    pp.add_argument("--subset", default=None, help="one part of the dataset (e.g. test-clean)")
     pp.add_argument("--strict", action="store_true", help="fail on any bad file instead of skipping it")
     pp.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                     help="a recipe keyword, e.g. -o size=medium (mini), -o mode=both (libri2mix), "
@@ -101,7 +102,7 @@ def _add_codecs(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("codecs", help="list codecs, fetch their weights")
     csub = p.add_subparsers(dest="codecs_cmd", required=True)
     pl = csub.add_parser("list", help="every codec configuration and whether it can run here")
-    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--json", action="store_true", help="machine-readable output, every field and the full reasons")
     pl.set_defaults(func=_cmd_codecs_list)
     pf = csub.add_parser("fetch", help="download the weights a codec declares (pinned URLs + sha256, or a "
                          "pinned Hugging Face repo@revision)")
@@ -121,13 +122,16 @@ def _cmd_codecs_list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         r["available"] = "yes" if r["available"] else "no (below)"
-    _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate",
-                        "embedding_dim", "available"])
+    _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim",
+                        "available"], headers={"sample_rate": "Hz", "frame_rate": "frames/s", "embedding_dim": "dim"})
     blocked = [r for r in rows if r["reason"]]
-    if blocked:  # the whole reason, wrapped: it names the command or setting that fixes it
+    if blocked:  # the whole reason, wrapped to the terminal: it names the command or setting that fixes it
+        import shutil
+
+        width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
         print("\nWhy some cannot run here:")
         for r in blocked:
-            print(textwrap.fill(r["reason"], width=100, initial_indent=f"  {r['id']}: ",
+            print(textwrap.fill(r["reason"], width=width, initial_indent=f"  {r['id']}: ",
                                 subsequent_indent="      "))
     return 0
 
@@ -152,13 +156,13 @@ def _cmd_codecs_fetch(args: argparse.Namespace) -> int:
 def _add_resynth(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("resynth", help="resynthesize a manifest through a codec")
     p.add_argument("--codec", required=True, help="codec id (see `codecbench codecs list`)")
-    p.add_argument("--manifest", required=True)
+    p.add_argument("--manifest", required=True, help="manifest JSONL (`codecbench data prepare`)")
     p.add_argument("--out", required=True, help="output folder: <out>/<item id>.flac + index.jsonl")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N] (TFLite and classical codecs run on the CPU)")
     p.add_argument("--limit", type=int, default=None, help="process at most this many items")
     p.add_argument("--batch-size", type=int, default=None,
                    help="items per codec call (neural codecs; default: the codec's own, 1 for most)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_resynth)
 
 
@@ -176,18 +180,18 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("metrics", help="acoustic metrics of estimates against references")
     p.add_argument("--ref", default=None, help="folder of reference audio (or use --manifest)")
     p.add_argument("--est", required=True, help="folder of estimates (same relative paths, or <id>.flac)")
-    p.add_argument("--profile", required=True, choices=["paper", "standard"])
+    p.add_argument("--profile", required=True, choices=["paper", "standard"], help="paper: the reference code's values; standard: what we recommend")
     p.add_argument("--out", required=True, help="results .csv or .parquet")
     p.add_argument("--metrics", default=None, help="comma-separated subset (default: all ten)")
     p.add_argument("--manifest", default=None, help="manifest JSONL: items, categories, reference paths")
     p.add_argument("--workers", type=int, default=None, help="worker processes for PESQ/ViSQOL/SDR")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device of the batched kernels and the speaker model")
     p.add_argument("--sim-model", default="resemblyzer", help="resemblyzer or wavlm_ecapa:<checkpoint>")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=16, help="items per batch (bounds memory)")
+    p.add_argument("--limit", type=int, default=None, help="score at most this many items")
     p.add_argument("--strict", action="store_true",
                    help="fail when an item has two files (x.flac and x.wav) instead of warning")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_metrics)
 
 
@@ -208,7 +212,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- probe
 def _add_probe(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("probe", help="train and score a probe on a manifest (per-item rows, 95%% intervals)")
-    p.add_argument("kind", choices=("asr", "classify"))
+    p.add_argument("kind", choices=("asr", "classify"), help="asr (BiLSTM-CTC) or classify (linear probe)")
     p.add_argument("--manifest", required=True, help="manifest JSONL (`codecbench data prepare`)")
     p.add_argument("--features", required=True, help="comma-separated feature sources: codec:<id>, "
                    "logmel:original, logmel:<resynthesis dir>; ASR compares each with the first")
@@ -222,7 +226,7 @@ def _add_probe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     p.add_argument("--cache", default=None, help="feature cache folder (default: <out>/cache)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_probe)
 
 
@@ -254,7 +258,7 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, dict[str, object]]:
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="execute the stage notebooks for a codec with papermill")
-    p.add_argument("--codec", required=True)
+    p.add_argument("--codec", required=True, help="codec id (see `codecbench codecs list`)")
     p.add_argument("--stages", default="resynthesis,acoustic,asr,classification",
                    help="comma-separated subset of resynthesis,acoustic,asr,classification")
     p.add_argument("--profile", default="demo", help="params/profiles/<profile>.yaml")
@@ -263,9 +267,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                    help="override one notebook parameter, e.g. -p resynthesis.limit=10")
     p.set_defaults(func=_cmd_run)
     f = sub.add_parser("figures", help="regenerate tables and figures (notebook 05)")
-    f.add_argument("--profile", default="demo")
-    f.add_argument("--runs", default="runs")
-    f.add_argument("-p", "--param", action="append", default=[], metavar="figures.NAME=VALUE")
+    f.add_argument("--profile", default="demo", help="run preset in params/profiles")
+    f.add_argument("--runs", default="runs", help="runs folder (results of every codec)")
+    f.add_argument("-p", "--param", action="append", default=[], metavar="figures.NAME=VALUE",
+                   help="override one notebook 05 parameter")
     f.set_defaults(func=_cmd_figures)
 
 
@@ -294,19 +299,19 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="many codecs x stages x dataset shards, locally or with Ray")
     p.add_argument("--codecs", required=True, help="comma-separated codec ids")
     p.add_argument("--datasets", default="mini", help="comma-separated prepared datasets (<runs>/<name>/manifest.jsonl)")
-    p.add_argument("--stages", default="resynthesis,acoustic,asr,classification")
-    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--stages", default="resynthesis,acoustic,asr,classification", help="comma-separated subset of resynthesis,acoustic,asr,classification")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="local: one task after another; ray: a Ray cluster")
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running cluster)")
     p.add_argument("--shards", type=int, default=1, help="item-range shards per (codec, dataset) for "
                    "resynthesis and acoustic metrics")
-    p.add_argument("--cpus-per-task", type=float, default=1.0)
-    p.add_argument("--gpus-per-task", type=float, default=0.0)
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="Ray CPUs per task")
+    p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray GPUs per task")
     p.add_argument("--max-retries", type=int, default=3, help="Ray retries of a task whose worker died")
-    p.add_argument("--runs", default="runs")
+    p.add_argument("--runs", default="runs", help="runs folder")
     p.add_argument("--profile", default="demo", help="probe profile (params/probes)")
-    p.add_argument("--metric-profile", default="paper", choices=("paper", "standard"))
+    p.add_argument("--metric-profile", default="paper", choices=("paper", "standard"), help="metric profile of the acoustic stage")
     p.add_argument("--metrics", default=None, help="comma-separated subset of the metric columns")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device for the stages")
     p.set_defaults(func=_cmd_sweep)
 
 
@@ -325,10 +330,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    """Every (sub)command's help shows each option's default."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codecbench", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
+    parser = _Parser(prog="codecbench", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log lines (-vv: debug); show the traceback of an unexpected error")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_data, _add_codecs, _add_resynth, _add_metrics, _add_probe, _add_run, _add_sweep):
         add(sub)
@@ -350,11 +364,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CodecBenchError as exc:
             print(f"codecbench: error: {exc}", file=sys.stderr)
             return 2
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        except KeyboardInterrupt:
+            print("codecbench: interrupted; finished work is kept (rerun the same command to resume)",
+                  file=sys.stderr)
+            return 130
+        except Exception as exc:  # one line, unless -v asks for the traceback
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                print(f"codecbench: error: disk full ({exc}); finished work is kept: free some space and rerun "
+                      "to resume", file=sys.stderr)
+                return 2
+            if args.verbose:
                 raise
-            print(f"codecbench: error: disk full ({exc}); finished work is kept: free some space and rerun "
-                  "to resume", file=sys.stderr)
+            first = (str(exc).strip().splitlines() or [""])[0]
+            print(f"codecbench: error: {type(exc).__name__}: {first} (rerun with -v for the traceback)",
+                  file=sys.stderr)
             return 2
 
 

@@ -34,3 +34,52 @@ def test_unknown_codec_is_a_clear_error(tmp_path, capsys):
     assert main(["resynth", "--codec", "nope", "--manifest", str(tmp_path / "m.jsonl"),
                  "--out", str(tmp_path / "o")]) == 2
     assert "unknown codec 'nope'" in capsys.readouterr().err
+
+
+def test_unexpected_errors_are_one_line_unless_verbose_and_ctrl_c_is_clean(monkeypatch, capsys):
+    from codecbench_utils import cli
+
+    def boom(args):
+        raise RuntimeError("something broke\nsecond line")
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_codecs_list", boom)
+    assert cli.main(["codecs", "list"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["codecbench: error: RuntimeError: something broke (rerun with -v for the traceback)"]
+    import pytest
+
+    with pytest.raises(RuntimeError):
+        cli.main(["-v", "codecs", "list"])
+    monkeypatch.setattr(cli, "_cmd_codecs_list", interrupted)
+    assert cli.main(["codecs", "list"]) == 130
+    assert capsys.readouterr().err.strip().startswith("codecbench: interrupted; finished work is kept")
+
+
+def test_every_option_shows_its_default(capsys):
+    import pytest
+
+    from codecbench_utils import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["resynth", "--help"])
+    assert "(default: cpu)" in capsys.readouterr().out
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from codecbench_utils import cli
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, [*path, name])
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    missing = [(" ".join(p), a.dest) for p, a in walk(cli.build_parser(), ["codecbench"]) if not a.help]
+    assert missing == []
