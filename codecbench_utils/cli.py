@@ -272,6 +272,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     f.add_argument("-p", "--param", action="append", default=[], metavar="figures.NAME=VALUE",
                    help="override one notebook 05 parameter")
     f.set_defaults(func=_cmd_figures)
+    lb = sub.add_parser("leaderboard", help="a static leaderboard page from the result files (works offline)")
+    lb.add_argument("--runs", default="runs", help="runs folder (results of every codec)")
+    lb.add_argument("--out", default="site", help="output folder: index.html, assets/, audio/")
+    lb.add_argument("--manifest", default=None, help="manifest of the references (default: <runs>/*/manifest.jsonl)")
+    lb.add_argument("--sample-metric", default="pesq_wb", help="metric that picks the best and worst samples")
+    lb.add_argument("--clip-seconds", type=float, default=5.0, help="length of each listening clip")
+    lb.set_defaults(func=_cmd_leaderboard)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -283,6 +290,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for r in runs:
         print(f"{r.codec} {r.stage}: {'ok' if r.ok else 'FAILED: ' + str(r.error)} ({r.seconds:.0f} s) -> {r.notebook}")
     return 0 if all(r.ok for r in runs) and len(runs) == len(stages) else 1
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .leaderboard import build_leaderboard
+
+    site = build_leaderboard(args.runs, args.out, manifest=args.manifest, sample_metric=args.sample_metric,
+                             clip_seconds=args.clip_seconds)
+    print(f"leaderboard: {site.index} ({site.n_codecs} codecs, {site.n_clips} clips, {site.bytes / 2**20:.1f} MB)")
+    return 0
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
