@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from codecbench_utils import cli
@@ -59,3 +61,61 @@ def test_sorting_script_orders_numbers_numerically():
 
     assert "parseFloat" in _JS and 'data-v="10.0"' in _cell(np.float64(10.0))
     assert 'data-v=""' in _cell(np.float64(np.nan))
+
+
+# ------------------------------------------------------------------ in a real browser
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+needs_browser = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="Debian's chromium and chromium-driver are not "
+                                "installed (.ci/run installs them)")
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-test.txt)")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    yield driver
+    driver.quit()
+
+
+@needs_browser
+def test_page_renders_sorts_and_plays_in_chromium(tmp_path, signal, rng, browser):
+    from selenium.webdriver.common.by import By
+
+    from codecbench_utils.leaderboard import build_leaderboard
+
+    site = build_leaderboard(_runs(tmp_path, signal, rng), tmp_path / "site", clip_seconds=1.0)
+    browser.get(site.index.resolve().as_uri())
+    assert browser.title == "CodecBench leaderboard"
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "identity" in text and "opus_6k" in text
+    # sorting: click the "mean" header of the first metric table twice; the order must flip
+    table = browser.find_elements(By.CSS_SELECTOR, "table.sortable")[1]
+    header = [b for b in table.find_elements(By.CSS_SELECTOR, "th button") if b.text == "mean"][0]
+
+    def first_column():
+        return [r.find_elements(By.TAG_NAME, "td")[0].text for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+    header.click()
+    ascending = first_column()
+    header.click()
+    assert first_column() == ascending[::-1] and len(ascending) == 2
+    durations = browser.execute_async_script(
+        "var done = arguments[0]; var as = Array.from(document.querySelectorAll('audio'));"
+        "Promise.all(as.map(function (a) { return new Promise(function (r) {"
+        "a.addEventListener('loadedmetadata', function () { r(a.duration); });"
+        "a.addEventListener('error', function () { r(-1); }); a.preload = 'metadata'; a.load(); }); }))"
+        ".then(done);")
+    assert len(durations) == 8 and all(d > 0 for d in durations)
+    browser.save_screenshot(str(tmp_path / "leaderboard.png"))
+    assert (tmp_path / "leaderboard.png").stat().st_size > 0
