@@ -132,6 +132,25 @@ def _final_wer(asr: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _paper_codecs_missing(ran: set[str]) -> pd.DataFrame:
+    """The paper's codecs with no results here, and why each cannot run (the comparison with the
+    paper's tables covers only the others)."""
+    from .codecs.registry import list_codecs
+
+    paper_ids = [c for c in tables.load_paper_table("overall")["codec"] if c]
+    rows = {r["id"]: r for r in list_codecs()}
+    out = []
+    for c in paper_ids:
+        if c in ran:
+            continue
+        r = rows.get(c)
+        why = ("no configuration in params/codecs" if r is None else
+               "runnable here, but not run (add it to the demo or `codecbench run --codec " + c + "`)"
+               if r["available"] else str(r["reason"]))
+        out.append({"codec": c, "why not in the comparison": why})
+    return pd.DataFrame(out)
+
+
 def _asr_against_reference(items: pd.DataFrame, reference: str = "identity") -> pd.DataFrame:
     """Each codec's log-mel-of-resynthesis ASR probe against the reference codec's, paired over utterances.
 
@@ -178,6 +197,9 @@ def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]
                 cmp = tables.compare_with_paper(made[key], scope)
                 if not cmp.empty:
                     made[f"paper_vs_ours_{scope}"] = cmp
+    missing = _paper_codecs_missing(set(ac.get("codec", pd.Series(dtype=str))))
+    if not missing.empty:
+        made["paper_codecs_missing"] = missing
     if not results.classification.empty:
         made["table5_classification"] = tables.classification_table(results.classification)
         from .probes.classification import summarize_folds

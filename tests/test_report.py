@@ -177,3 +177,11 @@ def test_bitrates_and_axes_read_as_people_write_them():
 
     for m, label in METRIC_LABELS.items():  # one direction, the same one the tables use
         assert ("↓" in label) == (m in LOWER_IS_BETTER) and ("↑" in label) != ("↓" in label), m
+
+
+def test_paper_codecs_without_results_are_listed_with_the_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    missing = report._paper_codecs_missing({"dac_24k_nq8"})
+    assert len(missing) == 13 and "dac_24k_nq8" not in set(missing["codec"])
+    why = dict(zip(missing["codec"], missing["why not in the comparison"]))
+    assert "codecbench codecs fetch mimi_nq8" in why["mimi_nq8"]
