@@ -87,7 +87,8 @@ def rate_quality(df: pd.DataFrame, *, metrics: Sequence[str] = ("pesq_nb", "visq
 
     ``df``: one row per (codec, category) with ``codec, category, kbps`` and the
     metric columns; codecs of a family (``family`` column, if present) are joined
-    by a line in bitrate order.
+    by a line in bitrate order; with a ``kind`` column, ``neural`` codecs are drawn as triangles and the
+    others as circles.
     """
     plt = _plt()
     metrics = [m for m in metrics if m in df.columns]
@@ -99,13 +100,20 @@ def rate_quality(df: pd.DataFrame, *, metrics: Sequence[str] = ("pesq_nb", "visq
             sub = df[df["category"] == cat].dropna(subset=["kbps", m]).sort_values("kbps")
             groups = [g for _, g in sub.groupby("family")] if "family" in sub.columns else [sub]
             for j, g in enumerate(groups):
-                ax.plot(g["kbps"], g[m], marker="o", color=colors[cat], alpha=0.8, label=cat if j == 0 else None)
+                neural = "kind" in g.columns and (g["kind"] == "neural").any()
+                ax.plot(g["kbps"], g[m], marker="^" if neural else "o", color=colors[cat], alpha=0.8,
+                        label=cat if j == 0 else None)
         ax.set_xscale("log")
         ax.set_xlabel("bitrate (kbps, log scale)")
         ax.set_ylabel(_label(m))
         ax.grid(alpha=0.3, which="both")
     handles, labels = axes[0][0].get_legend_handles_labels()
     seen = dict(zip(labels, handles, strict=False))
+    if "kind" in df.columns and (df["kind"] == "neural").any():
+        from matplotlib.lines import Line2D
+
+        seen["neural (▲)"] = Line2D([], [], marker="^", color="0.4", linestyle="none")
+        seen["classical (●)"] = Line2D([], [], marker="o", color="0.4", linestyle="none")
     if seen:
         fig.legend(seen.values(), seen.keys(), loc="upper center", ncol=len(seen), frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.92))

@@ -249,6 +249,8 @@ def make_figures(results: Results, cfg: FiguresConfig) -> list[Path]:
             [tables.acoustic_table(ac, scope=cat).assign(category=cat) for cat in ("speech", "music", "sound", "general")],
             ignore_index=True,
         ).merge(results.codecs, on="codec", how="left")
+        per_cat["kind"] = ["classical" if f in ("classical", "anchor") or not isinstance(f, str) or not f
+                           else "neural" for f in per_cat.get("family", pd.Series("", index=per_cat.index))]
         # join points of one codec line (opus_6k, opus_24k, ...), not of a whole family such as "classical"
         per_cat["family"] = per_cat["codec"].str.split("_").str[0]
         fig = plots.rate_quality(per_cat)

@@ -185,3 +185,19 @@ def test_paper_codecs_without_results_are_listed_with_the_reason(monkeypatch, tm
     assert len(missing) == 13 and "dac_24k_nq8" not in set(missing["codec"])
     why = dict(zip(missing["codec"], missing["why not in the comparison"]))
     assert "codecbench codecs fetch mimi_nq8" in why["mimi_nq8"]
+
+
+def test_rate_quality_tells_neural_from_classical_codecs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from codecbench_utils import plots
+
+    df = pd.DataFrame([{"codec": c, "category": "speech", "kbps": k, "pesq_nb": q, "family": c.split("_")[0],
+                        "kind": kind} for c, k, q, kind in (("opus_6k", 6.2, 2.0, "classical"),
+                                                            ("lyra_v2_6k", 6.0, 2.2, "neural"),
+                                                            ("lyra_v2_9k2", 9.2, 2.4, "neural"))])
+    fig = plots.rate_quality(df, metrics=("pesq_nb",))
+    markers = {line.get_marker() for line in fig.axes[0].get_lines()}
+    assert markers == {"o", "^"}
+    assert {t.get_text() for t in fig.legends[0].get_texts()} >= {"neural (▲)", "classical (●)"}
