@@ -9,7 +9,9 @@ delay removed) and of the same length, plus the bitrate the stream really had.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +22,12 @@ from ..errors import CodecRuntimeError
 if TYPE_CHECKING:
     from .fetch import FetchPlan
 
-__all__ = ["CodecSpec", "Encoded", "Codec", "Resynthesis"]
+__all__ = ["CodecSpec", "Encoded", "Codec", "Resynthesis", "expand_path"]
+
+
+def expand_path(path: str | os.PathLike[str]) -> Path:
+    """A path from a codec's YAML or environment, with ``~`` and ``$VARS`` expanded."""
+    return Path(os.path.expandvars(os.path.expanduser(str(path))))
 
 
 @dataclass(frozen=True)

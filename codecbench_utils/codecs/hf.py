@@ -46,14 +46,13 @@ import logging
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..audio import check_audio, fit_length
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
-from .base import Codec, CodecSpec, Encoded, Resynthesis
+from .base import Codec, CodecSpec, Encoded, Resynthesis, expand_path
 from .fetch import FetchPlan
 
 __all__ = [
@@ -86,10 +85,6 @@ def _transformers() -> Any:
     return transformers
 
 
-def _expand(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.expandvars(os.path.expanduser(str(path))))
-
-
 def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = None) -> str:
     """Where a transformers checkpoint for ``spec`` is: a local folder or a cached repo id.
 
@@ -113,7 +108,7 @@ def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = No
     local = weights if weights is not None else spec.options.get("weights")
     repo = spec.options.get("repo")
     if local:
-        folder = _expand(local)
+        folder = expand_path(local)
         if (folder / "config.json").is_file():
             return str(folder)
         raise MissingWeightsError(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CodecRuntimeError, InvalidAudioError, MissingDependencyError, MissingWeightsError
-from .base import Codec, CodecSpec, Encoded, Resynthesis
+from .base import Codec, CodecSpec, Encoded, Resynthesis, expand_path
 from .fetch import FetchPlan, PinnedFile, cache_root, missing_files
 
 __all__ = ["LyraCodec", "LYRA_COMMIT", "LYRA_FILES", "lyra_weights_dir"]
@@ -64,10 +64,6 @@ BITS_PER_QUANTIZER = 4
 LATENT_DIM = 64
 
 
-def _expand(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.expandvars(os.path.expanduser(str(path))))
-
-
 def lyra_weights_dir(spec: CodecSpec, weights: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
     """The folder the codec reads, and where that choice came from.
 
@@ -76,9 +72,9 @@ def lyra_weights_dir(spec: CodecSpec, weights: str | os.PathLike[str] | None = N
     """
     explicit = weights if weights is not None else spec.options.get("weights")
     if explicit:
-        return _expand(explicit), "options.weights"
+        return expand_path(explicit), "options.weights"
     if os.environ.get(ENV_VAR):
-        return _expand(os.environ[ENV_VAR]), f"${ENV_VAR}"
+        return expand_path(os.environ[ENV_VAR]), f"${ENV_VAR}"
     return cache_root() / "lyra_v2" / LYRA_COMMIT, "the cache"
 
 

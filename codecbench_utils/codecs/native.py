@@ -41,7 +41,7 @@ import numpy as np
 
 from ..audio import check_audio, fit_length
 from ..errors import MissingDependencyError, MissingWeightsError
-from .base import Codec, CodecSpec, Encoded
+from .base import Codec, CodecSpec, Encoded, expand_path
 from .fetch import FetchPlan
 
 __all__ = ["RepoCheckoutCodec", "BigCodecCodec", "MaskGCTCodec", "StableCodecCodec", "option_path"]
@@ -58,11 +58,11 @@ def option_path(spec: CodecSpec, key: str, override: str | os.PathLike[str] | No
     raw = override if override is not None else spec.options.get(key)
     if raw is None:
         raise MissingWeightsError(f"codec '{spec.id}': options.{key} is not set in its YAML", codec_id=spec.id)
-    text = os.path.expandvars(os.path.expanduser(str(raw)))
-    if "$" in text:
+    path = expand_path(raw)
+    if "$" in str(path):
         raise MissingWeightsError(f"codec '{spec.id}': options.{key} = {raw!r} uses an environment variable "
                                   "that is not set; export it or edit the YAML", codec_id=spec.id)
-    return Path(text)
+    return path
 
 
 @contextlib.contextmanager
