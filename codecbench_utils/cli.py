@@ -372,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from .errors import CodecBenchError
+    from .errors import CodecBenchError, first_line
 
     with logging_redirect_tqdm():
         try:
@@ -391,8 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             if args.verbose:
                 raise
-            first = (str(exc).strip().splitlines() or [""])[0]
-            print(f"codecbench: error: {type(exc).__name__}: {first} (rerun with -v for the traceback)",
+            print(f"codecbench: error: {type(exc).__name__}: {first_line(exc)} (rerun with -v for the traceback)",
                   file=sys.stderr)
             return 2
 

@@ -18,6 +18,7 @@ __all__ = [
     "MetricError",
     "UnknownNameError",
     "DiskFullError",
+    "first_line",
 ]
 
 
@@ -75,6 +76,12 @@ class UnknownNameError(CodecBenchError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def require(module: str, pip_name: str | None = None, *, purpose: str = ""):

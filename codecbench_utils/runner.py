@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UnknownNameError
+from .errors import UnknownNameError, first_line
 from .paths import notebooks_dir, params_dir, project_root
 
 __all__ = [
@@ -123,8 +123,7 @@ def _describe(exc: BaseException) -> str:
     ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
     if ename:
         return f"{ename}: {evalue}"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return first_line(exc)
 
 
 def run_codec(codec: str, *, stages: Sequence[str] = STAGES, profile: str = "demo",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import UnknownNameError
+from .errors import UnknownNameError, first_line
 from .runner import STAGES
 
 __all__ = [
@@ -322,7 +322,7 @@ def _run_ray(tasks: list[SweepTask], cfg: SweepConfig, *, address: str | None, c
         try:
             done[t] = ray.get(ready[0])
         except Exception as exc:  # retries exhausted (worker kept dying) or Ray itself failed
-            done[t] = TaskResult(t, False, 0.0, f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            done[t] = TaskResult(t, False, 0.0, f"{type(exc).__name__}: {first_line(exc)}")
         bar.set_postfix_str(t.name)
         bar.update(1)
     if started_here:

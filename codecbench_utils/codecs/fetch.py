@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import atomic_path
-from ..errors import CodecBenchError
+from ..errors import CodecBenchError, first_line
 
 __all__ = ["PinnedFile", "FetchPlan", "FetchError", "cache_root", "sha256_file", "missing_files",
            "download_file", "run_plan"]
@@ -136,8 +136,7 @@ def _hub_snapshot(repo: str, revision: str | None) -> Path:
     try:
         return Path(snapshot_download(repo, revision=revision or "main"))
     except Exception as exc:  # the hub client's own errors: offline, unknown repo/revision, gated repo
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FetchError(f"cannot fetch Hugging Face {repo}@{revision or 'main'}: {first}") from exc
+        raise FetchError(f"cannot fetch Hugging Face {repo}@{revision or 'main'}: {first_line(exc)}") from exc
 
 
 def run_plan(plan: FetchPlan, *, log: Callable[[str], None] = print) -> None:

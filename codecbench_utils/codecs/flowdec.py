@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import fit_length
-from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
+from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError, first_line
 from .base import CodecSpec, Encoded
 from .native import RepoCheckoutCodec, _on_sys_path, option_path
 
@@ -231,8 +231,7 @@ def _load_lightning_checkpoint(path: Any, *, trust: bool, codec_id: str) -> dict
     try:
         return torch.load(path, map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CodecRuntimeError(
-            f"codec '{codec_id}': {path} holds Python objects besides tensors ({first}); if you trust this file, "
-            f"set options.trust_checkpoint: true in params/codecs/{codec_id}.yaml to load it in full",
+            f"codec '{codec_id}': {path} holds Python objects besides tensors ({first_line(exc)}); if you trust "
+            f"this file, set options.trust_checkpoint: true in params/codecs/{codec_id}.yaml to load it in full",
             codec_id=codec_id) from exc
