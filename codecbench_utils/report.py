@@ -212,8 +212,9 @@ def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]
     wer = _final_wer(results.asr)
     if not wer.empty:
         made["asr_wer"] = wer
-        summary = summarize_asr(results.asr, read_probe_results(cfg.runs, ASR_ITEMS_FILE))
-        paired = _asr_against_reference(read_probe_results(cfg.runs, ASR_ITEMS_FILE))
+        asr_items = read_probe_results(cfg.runs, ASR_ITEMS_FILE)
+        summary = summarize_asr(results.asr, asr_items)
+        paired = _asr_against_reference(asr_items)
         if not paired.empty:
             made["probe_asr_paired"] = paired
         made["probe_asr_intervals"] = summary[[c for c in (

@@ -360,12 +360,13 @@ def cross_validate(
         seqs = [s.mean(0, keepdims=True) for s in seqs]
     label = parse_feature_source(features.source).label
     results: list[FoldResult] = []
-    runs = [(seed, f) for seed in seeds for f in sorted(set(assign_folds(usable, cfg.n_folds, seed)))]
+    folds_of = {seed: np.array(assign_folds(usable, cfg.n_folds, seed)) for seed in seeds}  # once per seed
+    runs = [(seed, f) for seed in seeds for f in sorted(set(folds_of[seed].tolist()))]
     if len({f for _, f in runs}) < 2:
         raise ManifestError(f"classification probe on '{dataset}': the items hold a single fold; need >= 2")
     bar = tqdm(runs, desc=f"cls probe {dataset} {features.source}", unit="fold", disable=not progress)
     for seed, fold in bar:
-        folds = np.array(assign_folds(usable, cfg.n_folds, seed))
+        folds = folds_of[seed]
         test_idx = np.flatnonzero(folds == fold)
         pool_idx = np.flatnonzero(folds != fold)
         tr_rel, va_rel = _split_val(y_all[pool_idx], cfg.val_fraction, seed)

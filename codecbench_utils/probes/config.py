@@ -149,17 +149,7 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
     >>> load_probe_profile("paper", "asr").hidden_size
     1024
     """
-    import yaml
-
-    d = Path(directory) if directory is not None else params_dir() / "probes"
-    path = d / f"{profile}.yaml"
-    if not path.is_file():
-        raise UnknownNameError(f"unknown probe profile '{profile}'; known: {', '.join(probe_profiles(d))}")
-    data = yaml.safe_load(path.read_text()) or {}
-    unknown = sorted(set(data) - {"asr", "classification", "seeds"})
-    if unknown:
-        raise UnknownNameError(f"probe profile '{profile}': unknown top-level keys {unknown}; "
-                               "known: asr, classification, seeds")
+    data = _read_profile(profile, directory)
     if probe not in ("asr", "classification"):
         raise UnknownNameError(f"unknown probe '{probe}'; expected 'asr' or 'classification'")
     cls = ASRConfig if probe == "asr" else ClassificationConfig
@@ -172,11 +162,20 @@ def load_probe_profile(profile: str, probe: Literal["asr", "classification"], *,
 
 def preset_seeds(profile: str, *, directory: Path | None = None) -> tuple[int, ...]:
     """The seeds a preset asks for (its top-level ``seeds``; ``(0,)`` when it names none)."""
+    return tuple(int(s) for s in _read_profile(profile, directory).get("seeds") or [0])
+
+
+def _read_profile(profile: str, directory: Path | None) -> dict[str, Any]:
+    """``params/probes/<profile>.yaml`` as a dict; unknown profile or top-level key: UnknownNameError."""
     import yaml
 
     d = Path(directory) if directory is not None else params_dir() / "probes"
     path = d / f"{profile}.yaml"
     if not path.is_file():
         raise UnknownNameError(f"unknown probe profile '{profile}'; known: {', '.join(probe_profiles(d))}")
-    seeds = (yaml.safe_load(path.read_text()) or {}).get("seeds") or [0]
-    return tuple(int(s) for s in seeds)
+    data = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(data) - {"asr", "classification", "seeds"})
+    if unknown:
+        raise UnknownNameError(f"probe profile '{profile}': unknown top-level keys {unknown}; "
+                               "known: asr, classification, seeds")
+    return data
