@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .data.manifest import ManifestItem
 
@@ -39,21 +40,18 @@ def fetch_missing_weights(codec_ids: Sequence[str]) -> list[str]:
     from .codecs.registry import codec_class, codec_specs
 
     specs = codec_specs()
-    plans: dict[tuple, list[str]] = {}
-    by_key = {}
+    plans: dict[tuple, tuple[Any, list[str]]] = {}  # one download per distinct (folder, files)
     for codec_id in codec_ids:
         spec = specs.get(codec_id)
         if spec is None or codec_class(spec).available(spec) is None:
             continue
         plan = codec_class(spec).fetch_plan(spec)
         if plan is not None and plan.files:
-            key = (plan.target, plan.files)
-            plans.setdefault(key, []).append(codec_id)
-            by_key[key] = plan
+            plans.setdefault((plan.target, plan.files), (plan, []))[1].append(codec_id)
     missing = []
-    for key, ids in plans.items():
+    for plan, ids in plans.values():
         try:
-            run_plan(by_key[key], log=logger.info)
+            run_plan(plan, log=logger.info)
         except FetchError as exc:
             logger.warning("%s: weights not here and not fetched (%s); the demo goes on without %s",
                            ", ".join(ids), exc, "them" if len(ids) > 1 else "it")

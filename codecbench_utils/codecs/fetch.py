@@ -86,16 +86,24 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def _problem(folder: Path, f: PinnedFile, *, verify: bool) -> str | None:
+    """Why ``folder`` lacks a good copy of ``f``: ``"missing"`` (or the wrong size), ``"sha256 mismatch"``, or None."""
+    path = folder / f.name
+    if not path.is_file() or (f.size is not None and path.stat().st_size != f.size):
+        return "missing"
+    if verify and sha256_file(path) != f.sha256:
+        return "sha256 mismatch"
+    return None
+
+
 def missing_files(folder: Path, files: tuple[PinnedFile, ...], *, verify: bool = True) -> list[str]:
     """Names of ``files`` absent from ``folder`` or (with ``verify``) not matching their sha256."""
-    bad = []
+    out = []
     for f in files:
-        path = folder / f.name
-        if not path.is_file() or (f.size is not None and path.stat().st_size != f.size):
-            bad.append(f.name)
-        elif verify and sha256_file(path) != f.sha256:
-            bad.append(f"{f.name} (sha256 mismatch)")
-    return bad
+        problem = _problem(folder, f, verify=verify)
+        if problem:
+            out.append(f.name if problem == "missing" else f"{f.name} ({problem})")
+    return out
 
 
 def download_file(f: PinnedFile, folder: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
@@ -143,10 +151,8 @@ def run_plan(plan: FetchPlan, *, log: Callable[[str], None] = print) -> None:
     """Carry out one plan: skip files already present with the right checksum, download the rest."""
     if plan.files:
         assert plan.target is not None
-        todo = set(missing_files(plan.target, plan.files))
-        todo = {name.split(" ")[0] for name in todo}
         for f in plan.files:
-            if f.name not in todo:
+            if _problem(plan.target, f, verify=True) is None:
                 log(f"{plan.codec_id}: {f.name} already present and verified in {plan.target}")
                 continue
             path = download_file(f, plan.target)

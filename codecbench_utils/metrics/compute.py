@@ -98,17 +98,16 @@ def _audio_files(root: Path, *, strict: bool = False) -> dict[str, Path]:
     ManifestError with ``strict``), never dropped without a word.
     """
     out: dict[str, Path] = {}
-    dropped: list[Path] = []
+    dropped: list[tuple[str, Path]] = []
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."):
             key = p.relative_to(root).with_suffix("").as_posix()
             if key in out:
-                dropped.append(p)
+                dropped.append((key, p))
             else:
                 out[key] = p
     if dropped:
-        shown = ", ".join(f"{p.relative_to(root)} (kept {out[p.relative_to(root).with_suffix('').as_posix()].name})"
-                          for p in dropped[:5])
+        shown = ", ".join(f"{p.relative_to(root)} (kept {out[key].name})" for key, p in dropped[:5])
         more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
         msg = (f"{root}: {len(dropped)} audio file(s) share their name with another file of another extension "
                f"and were not scored: {shown}{more}")
