@@ -163,7 +163,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
 def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | None = None,
                       sample_metric: str = "pesq_wb", clip_seconds: float = 5.0) -> LeaderboardSite:
     """Write the static leaderboard of every codec under ``runs`` into ``out``; return what was written."""
-    from .report import _codec_facts, figures_config, load_results, make_figures, make_tables
+    from .report import figures_config, load_results, make_figures, make_tables
 
     runs, out = Path(runs), Path(out)
     cfg = figures_config(runs=runs, out_dir=out / "assets", profile="demo")  # checks the runs folder first
@@ -173,7 +173,7 @@ def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | Non
     results = load_results(cfg)
     acoustic = results.acoustic
     codecs = sorted(set(acoustic.get("codec", pd.Series(dtype=str))))
-    facts = _codec_facts(runs, codecs) if codecs else pd.DataFrame(columns=["codec", "family", "kbps"])
+    facts = results.codecs  # bitrates and families, as load_results found them
     made = make_tables(results, cfg)
     figures = [p for p in make_figures(results, cfg) if p.suffix == ".png"]
     for p in (out / "assets").glob("*"):  # keep the figures, drop the tables' csv/md/tex copies

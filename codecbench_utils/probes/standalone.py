@@ -71,14 +71,12 @@ def _asr_job(job: tuple, progress: bool = False) -> dict[str, Any]:
     """One ASR run (a lane): read the cached features, train, score; the result row."""
     import torch
 
-    from ..data.manifest import read_manifest as _read
     from .asr import train_asr_probe
 
-    source, manifest, ds, seed, run_dir, codec, cache, device, cfg = job
+    source, manifest_dir, items, ds, seed, run_dir, codec, cache, device, cfg = job
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    items = [it for it in _read(manifest) if it.dataset == ds]
-    fs = extract_features(make_extractor(source, manifest_dir=Path(manifest).parent, device=device), items, cache,
+    fs = extract_features(make_extractor(source, manifest_dir=manifest_dir, device=device), items, cache,
                           progress=False)
     return train_asr_probe(fs, items, cfg, run_dir, codec=codec, dataset=ds, seed=seed, device=device,
                            progress=progress).to_dict()
@@ -141,8 +139,8 @@ def probe_manifest(kind: Literal["asr", "classify"], manifest: PathLike, feature
                 codec = _codec_of(source)
                 label = parse_feature_source(source).label
                 if probe == "asr":
-                    jobs += [(source, str(manifest), ds, seed, str(out / "runs" / "asr" / ds / f"{codec}-{label}" /
-                              f"seed{seed}"), codec, str(cache), device, cfg) for seed in seeds]
+                    jobs += [(source, manifest.parent, ds_items, ds, seed, out / "runs" / "asr" / ds /
+                              f"{codec}-{label}" / f"seed{seed}", codec, cache, device, cfg) for seed in seeds]
                 else:
                     from .classification import cross_validate
 
