@@ -31,8 +31,6 @@ __all__ = ["build_leaderboard", "LeaderboardSite"]
 
 logger = logging.getLogger(__name__)
 
-#: metrics shown per category, in this order
-_METRICS = ("pesq_wb", "pesq_nb", "stoi", "visqol", "sim", "si_sdr", "sdr", "mel_loss", "sc", "mse")
 
 _CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{padding:.25em .6em;border-bottom:1px solid #ddd;
@@ -74,11 +72,11 @@ def _table(df: pd.DataFrame, caption: str) -> str:
 
 
 def _metric_tables(acoustic: pd.DataFrame, facts: pd.DataFrame) -> list[str]:
-    from .metrics.profiles import METRIC_LABELS
+    from .metrics.registry import METRIC_LABELS, METRICS
     from .results import aggregate
 
     out = []
-    metrics = [m for m in _METRICS if m in acoustic.columns and acoustic[m].notna().any()]
+    metrics = [m for m in METRICS if m in acoustic.columns and acoustic[m].notna().any()]
     agg = aggregate(acoustic, by=("codec", "category"), metrics=metrics)
     rate = dict(zip(facts["codec"], facts["kbps"]))
     for cat in ("speech", "music", "sound", "general"):

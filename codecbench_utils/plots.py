@@ -188,12 +188,17 @@ def spectrogram_pair(ref: np.ndarray, est: np.ndarray, sr: int, *, title: str = 
 
 
 def best_worst_examples(df: pd.DataFrame, *, metric: str, ref_paths: dict[str, Any],
-                        est_paths: dict[str, Any], n: int = 1, higher_is_better: bool = True) -> Any:
+                        est_paths: dict[str, Any], n: int = 1, higher_is_better: bool | None = None) -> Any:
     """Players and spectrograms of the ``n`` best and ``n`` worst items by ``metric``.
 
-    ``ref_paths``/``est_paths`` map item ids to files. Returns an IPython display
-    object (a table of players followed by the figures).
+    ``ref_paths``/``est_paths`` map item ids to files; which way is better comes from the
+    metric registry unless given. Returns an IPython display object (a table of players
+    followed by the figures).
     """
+    if higher_is_better is None:
+        from .metrics.registry import higher_is_better as _higher
+
+        higher_is_better = _higher(metric)
     import io
 
     from IPython.display import HTML

@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["aggregate", "bootstrap_ci", "METRIC_COLUMNS"]
+from .metrics.registry import METRICS, metric_is_valid
 
-#: Metric columns of an acoustic result table (see ``metrics.profiles.METRICS``).
-METRIC_COLUMNS: tuple[str, ...] = ("mel_loss", "mse", "pesq_nb", "pesq_wb", "sc", "sdr", "si_sdr", "sim", "stoi",
-                                   "visqol")
+__all__ = ["aggregate", "bootstrap_ci", "failed_cells", "METRIC_COLUMNS"]
+
+#: Metric columns of an acoustic result table (the metric registry's order).
+METRIC_COLUMNS: tuple[str, ...] = METRICS
 
 
 def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
@@ -41,6 +42,33 @@ def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, level: float = 0.95,
     alpha = (1 - level) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return float(lo), float(hi)
+
+
+def failed_cells(df: Any, cols: Sequence[str]) -> Any:
+    """Which cells are failures: missing values of metrics that were meant to be scored.
+
+    A metric left out by design is not a failure: rows name those in ``not_scored`` (a speech
+    metric on music in the ``standard`` profile, an ASR rate without a transcript); for result
+    files written before that column, the registry's validity rule decides.
+    """
+    import pandas as pd
+
+    missing = df[list(cols)].isna()
+    if "not_scored" in df.columns:
+        left_out = df["not_scored"].fillna("").astype(str).str.split(",")
+        for m in cols:
+            missing[m] &= ~left_out.map(lambda names, m=m: m in names).to_numpy(dtype=bool)
+        return missing
+    if "category" not in df.columns:
+        return missing
+    profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
+    for m in cols:
+        if m not in METRICS:
+            continue
+        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if p in ("paper", "standard") else "paper")
+                 for c, p in zip(df["category"], profiles)]
+        missing[m] &= np.asarray(valid, dtype=bool)
+    return missing
 
 
 def aggregate(
@@ -70,7 +98,7 @@ def aggregate(
     pandas.DataFrame
         One row per group and metric: the group columns, ``metric, mean, std, ci_low,
         ci_high, n, n_failed`` (``n`` items with a value, ``n_failed`` items whose
-        value is missing), plus ``valid`` (standard profile: whether the metric is
+        value is missing although it was meant to be scored: see :func:`failed_cells`), plus ``valid`` (standard profile: whether the metric is
         meaningful for the group's category).
     """
     import pandas as pd
@@ -79,6 +107,7 @@ def aggregate(
     keys = [c for c in by if c in df.columns and df[c].notna().any()]
     groups = df.groupby(keys, dropna=False, sort=True) if keys else [((), df)]
     profile = df["profile"].dropna().iloc[0] if "profile" in df.columns and df["profile"].notna().any() else None
+    failed = failed_cells(df, metrics)
     out = []
     for gkey, g in groups:
         gkey = gkey if isinstance(gkey, tuple) else (gkey,)
@@ -93,10 +122,8 @@ def aggregate(
             row = dict(zip(keys, gkey, strict=False))
             row.update(metric=m, mean=float(ok.mean()) if ok.size else np.nan,
                        std=float(ok.std(ddof=1)) if ok.size > 1 else np.nan,
-                       ci_low=lo, ci_high=hi, n=int(ok.size), n_failed=int(x.size - ok.size))
+                       ci_low=lo, ci_high=hi, n=int(ok.size), n_failed=int(failed.loc[g.index, m].sum()))
             if profile is not None:
-                from .metrics.profiles import metric_is_valid
-
                 cat = row.get("category")
                 row["valid"] = metric_is_valid(m, cat if isinstance(cat, str) else None, profile)
             out.append(row)

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics.profiles import VALIDITY as _VALIDITY_METRICS
+from .metrics.registry import METRICS, lower_is_better
 from .paths import params_dir
+from .results import failed_cells
 
 __all__ = [
     "ACOUSTIC_METRICS",
@@ -39,10 +40,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ACOUSTIC_METRICS: tuple[str, ...] = ("mel_loss", "mse", "pesq_nb", "pesq_wb", "sc", "sdr", "si_sdr", "sim",
-                                     "stoi", "visqol")
-#: higher is better for all but these
-LOWER_IS_BETTER: frozenset[str] = frozenset({"mel_loss", "mse", "sc", "wer", "cer"})
+#: every acoustic result column, in registry order (a table shows those its rows have)
+ACOUSTIC_METRICS: tuple[str, ...] = METRICS
+#: higher is better for all but these (the registry's, plus the probes' error rates)
+LOWER_IS_BETTER: frozenset[str] = lower_is_better() | {"wer", "cer"}
 TABLE4_METRICS: tuple[str, ...] = ("mel_loss", "pesq_nb", "stoi")
 CLASSIFICATION_DATASETS: tuple[str, ...] = ("ravdess", "crema_d", "meld", "chord", "gtzan", "nsynth", "esc50",
                                             "vocalsound")
@@ -92,32 +93,13 @@ def collect_results(runs: str | Path, kind: str = "acoustic") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _failed(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """Which cells are failures: missing values of metrics valid for the row's category and profile.
-
-    In the ``standard`` profile a speech metric on music is missing by design ("not valid for
-    category music" in ``status``): not a failure, and (being NaN) in no mean.
-    """
-    from .metrics.profiles import metric_is_valid
-
-    missing = df[list(cols)].isna()
-    if "category" not in df.columns:
-        return missing
-    profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
-    for m in cols:
-        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if p in ("paper", "standard") else "paper")
-                 if m in _VALIDITY_METRICS else True for c, p in zip(df["category"], profiles)]
-        missing[m] &= np.asarray(valid, dtype=bool)
-    return missing
-
-
 def _dataset_means(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     cols = [m for m in metrics if m in df.columns]
     keys = ["codec", "category", "dataset"]
     g = df.groupby(keys, sort=True)
     means = g[cols].mean()
     n_items = g.size().rename("n_items")
-    failed = _failed(df, cols)
+    failed = failed_cells(df, cols)
     n_failed = failed.groupby([df[k] for k in keys], sort=True).sum().sum(axis=1).astype(int).rename("n_failed")
     return pd.concat([means, n_items, n_failed], axis=1).reset_index()
 

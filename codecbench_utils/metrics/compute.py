@@ -33,12 +33,13 @@ import numpy as np
 
 from ..atomic import remove_stale_temps, write_frame
 from ..audio import PathLike, load_audio
-from ..errors import InvalidAudioError, ManifestError, UnknownNameError
-from .profiles import METRICS, PreparedPair, get_profile, metric_is_valid, metric_specs, prepare_pair
+from ..errors import InvalidAudioError, ManifestError, MetricError, UnknownNameError
+from .profiles import PreparedPair, get_profile, prepare_pair
+from .registry import METRICS, default_metrics, get_metric, metric_is_valid, metric_specs, packages_for
 
 __all__ = [
     "AUDIO_EXTENSIONS",
-    "ROW_COLUMNS",
+    "row_columns",
     "PairSource",
     "compute_metrics",
     "find_pairs",
@@ -55,12 +56,18 @@ logger = logging.getLogger(__name__)
 
 #: Files considered audio when matching folders.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
-#: Leading columns of every result table (then provenance columns).
-ROW_COLUMNS: tuple[str, ...] = ("item", *METRICS, "status")
-_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "delay_confidence", "key",
-               "metric_versions")
+#: Columns after the metrics: what the row is about and how it was made.
+_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "delay_confidence", "not_scored",
+               "key", "metric_versions")
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
+
+
+def row_columns(profile: str, metrics: Sequence[str] = ()) -> tuple[str, ...]:
+    """Columns of a result table: ``item``, the profile's metrics (plus any other selected), ``status``,
+    then provenance; one list, in registry order, whatever was selected."""
+    shown = set(default_metrics(profile)) | set(metrics)
+    return ("item", *(m for m in METRICS if m in shown), "status", *_PROVENANCE)
 #: Seconds between checkpoint writes of a running job ...
 CHECKPOINT_SECONDS = 30.0
 #: ... or newly finished items, whichever comes first (a kill loses at most about a batch)
@@ -77,12 +84,28 @@ class PairSource:
     dataset: str | None = None
     category: str | None = None
     pre_status: str | None = None  # e.g. "resynthesis failed: ..." -> every metric NaN
+    text: str | None = None  # the transcript (ASR error rates)
+    language: str | None = None  # the manifest's ``language`` field; None: assumed English
 
 
-def parse_metrics(metrics: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Normalise a metric selection (``"a,b"``, a list, or ``None`` for all) in table order."""
+def not_scored_reason(metric: str, src: PairSource, profile: str) -> str | None:
+    """Why ``metric`` is left out for this item by design (not a failure), or None when it applies."""
+    if not metric_is_valid(metric, src.category, profile):
+        return f"{NOT_VALID} {src.category}"
+    spec = get_metric(metric)
+    if "text" in spec.needs:
+        if not (src.text or "").strip():
+            return "no transcript"
+        language = (src.language or "en").lower()
+        if spec.languages is not None and language.split("-")[0] not in spec.languages:
+            return f"language {language!r} not covered (recognizer covers {', '.join(spec.languages)})"
+    return None
+
+
+def parse_metrics(metrics: str | Sequence[str] | None, profile: str = "paper") -> tuple[str, ...]:
+    """Normalise a metric selection (``"a,b"``, a list, or ``None`` for the profile's defaults) in table order."""
     if metrics is None:
-        return METRICS
+        return default_metrics(get_profile(profile).name)
     names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
     unknown = sorted(set(names) - set(METRICS))
     if unknown:
@@ -146,7 +169,7 @@ def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None
             if rec is not None and rec.status != "ok":
                 pre = f"resynthesis failed: {rec.reason or 'no reason recorded'}"
             out.append(PairSource(it.id, resolve_path(it, manifest.parent), est / f"{it.id}.flac",
-                                  it.dataset, it.category, pre))
+                                  it.dataset, it.category, pre, it.text, it.extra.get("language")))
         return out
     ref = Path(ref)
     if not ref.is_dir():
@@ -157,29 +180,23 @@ def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None
 
 
 def metric_versions(metrics: Sequence[str]) -> str:
-    """JSON of the package versions behind the selected metrics (recorded in every row)."""
+    """JSON of the package versions and implementation versions behind the selected metrics.
+
+    Packages come from the registry rows; every ``*_VERSION`` string of the metric modules
+    (and of the resampler) is recorded too. Written into every row.
+    """
+    import importlib
     from importlib.metadata import PackageNotFoundError, version
 
-    pkgs = {"codecbench", "numpy", "torch"}
-    need = {"pesq_nb": {"pesq"}, "pesq_wb": {"pesq"}, "stoi": {"pystoi"}, "sdr": {"mir_eval"},
-            "sc": {"librosa"}, "mel_loss": {"librosa"}, "visqol": {"visqol-python"},
-            "sim": {"resemblyzer", "transformers"}}
-    for m in metrics:
-        pkgs |= need.get(m, set())
     out: dict[str, str] = {}
-    for p in sorted(pkgs):
+    for p in sorted({"codecbench", "numpy", "torch"} | packages_for(list(metrics))):
         try:
             out[p] = version(p)
         except PackageNotFoundError:
             out[p] = "missing"
-    import importlib
-
-    modules = {m: m for m in metrics if m not in ("pesq_nb", "pesq_wb")}
-    if "pesq_nb" in metrics or "pesq_wb" in metrics:
-        modules["pesq"] = "pesq"
-    for m in ("resample", *modules.values()):
+    for module in ("resample", *sorted({get_metric(m).module for m in metrics})):
         try:
-            mod = importlib.import_module(f"codecbench_utils.metrics.{m}")
+            mod = importlib.import_module(f"codecbench_utils.metrics.{module}")
         except ImportError:
             continue
         for name in dir(mod):
@@ -196,8 +213,11 @@ def _fingerprint(path: Path | None) -> str:
 
 
 def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str) -> str:
-    payload = "|".join([profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
-                        _fingerprint(src.ref_path), _fingerprint(src.est_path), src.pre_status or ""])
+    parts = [profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
+             _fingerprint(src.ref_path), _fingerprint(src.est_path), src.pre_status or ""]
+    if any("text" in get_metric(m).needs for m in metrics):  # a corrected transcript rescored
+        parts += [src.text or "", src.language or ""]
+    payload = "|".join(parts)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
@@ -215,7 +235,8 @@ def read_results(path: PathLike) -> Any:
 
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        text = ("item", "status", "key", "dataset", "category", "sim_model", "profile", "metric_versions")
+        text = ("item", "status", "key", "dataset", "category", "sim_model", "profile", "not_scored",
+                "metric_versions")
         head = pd.read_csv(path, nrows=0).columns
         # an item may be called "nan" or "NA": only numeric columns get NaN parsing
         na = {c: ["", "nan", "NaN"] if c not in text else [""] for c in head}
@@ -227,7 +248,7 @@ def read_results(path: PathLike) -> Any:
 class _Row:
     """Values and failure reasons of one item while its metrics come in."""
 
-    __slots__ = ("src", "values", "errors", "pending", "delay", "key", "not_valid", "delay_confidence", "notes")
+    __slots__ = ("src", "values", "errors", "pending", "delay", "key", "not_scored", "delay_confidence", "notes")
 
     def __init__(self, src: PairSource, key: str) -> None:
         self.src = src
@@ -236,7 +257,8 @@ class _Row:
         self.pending = 0
         self.delay: int | None = None
         self.key = key
-        self.not_valid: list[str] = []  # metrics not meaningful for this item's category (standard profile)
+        #: metric -> why it is left out by design (not valid for the category, no transcript, ...)
+        self.not_scored: dict[str, str] = {}
         self.delay_confidence = float("nan")
         self.notes: dict[str, str] = {}  # e.g. why the delay was not compensated (not a failure)
 
@@ -256,21 +278,26 @@ class _Row:
 
     def to_dict(self, metrics: Sequence[str], meta: dict[str, Any]) -> dict[str, Any]:
         d: dict[str, Any] = {"item": self.src.item}
-        for m in METRICS:
-            d[m] = self.values.get(m, np.nan) if m in metrics else np.nan
-        failed = [m for m in metrics if m in self.errors]
+        for m in metrics:
+            d[m] = self.values.get(m, np.nan)
+        scorable = [m for m in metrics if m not in self.not_scored]
+        failed = [m for m in scorable if m in self.errors]
         if not failed:
             d["status"] = "ok"
-        elif len(failed) == len(metrics) and len({self.errors[m] for m in failed}) == 1:
+        elif len(failed) == len(scorable) and len({self.errors[m] for m in failed}) == 1:
             d["status"] = f"all: {self.errors[failed[0]]}"
         else:
             d["status"] = "; ".join(f"{m}: {self.errors[m]}" for m in failed)
-        if self.not_valid:  # not a failure: "ok" stays the first word when nothing failed
-            d["status"] += f"; {', '.join(self.not_valid)}: {NOT_VALID} {self.src.category}"
+        by_reason: dict[str, list[str]] = {}
+        for m, why in self.not_scored.items():
+            by_reason.setdefault(why, []).append(m)
+        for why, ms in by_reason.items():  # not a failure: "ok" stays the first word when nothing failed
+            d["status"] += f"; {', '.join(ms)}: {why}"
         for what, note in self.notes.items():
             d["status"] += f"; {what}: {note}"
         d.update(dataset=self.src.dataset, category=self.src.category, delay_samples=self.delay,
-                 delay_confidence=self.delay_confidence, key=self.key, **meta)
+                 delay_confidence=self.delay_confidence, not_scored=",".join(self.not_scored), key=self.key,
+                 **meta)
         return d
 
 
@@ -361,8 +388,8 @@ def compute_metrics(
     from .pool import MetricPool
 
     prof = get_profile(profile)
-    metrics = parse_metrics(metrics)
-    specs = metric_specs(prof)
+    metrics = parse_metrics(metrics, prof.name)
+    specs = metric_specs(prof.name)
     if out is not None:
         remove_stale_temps(Path(out).parent, recursive=False)
     sources = find_pairs(ref if ref is not None else est, est, manifest=manifest, strict=strict)
@@ -403,11 +430,16 @@ def compute_metrics(
     pool_metrics = [m for m in metrics if specs[m].kind == "pool"
                     or (specs[m].kind == "batched" and not on_gpu and workers > 0)]
     batch_metrics = [m for m in metrics if specs[m].kind == "batched" and m not in pool_metrics]
-    seconds = dict.fromkeys(metrics, 0.0)
+    # what one worker call computes: a column, or a group of columns computed together (DNSMOS, ASR)
+    units: dict[str, list[str]] = {}
+    for m in pool_metrics:
+        units.setdefault(specs[m].unit, []).append(m)
+    seconds = dict.fromkeys([*(m for m in metrics if m not in pool_metrics), *units], 0.0)
     seconds["load"] = 0.0
     rows: dict[str, _Row] = {}
     finished: list[dict[str, Any]] = []
     last_write, n_written = time.monotonic(), 0
+    columns = list(row_columns(prof.name, metrics))
 
     def finish(row: _Row) -> None:
         finished.append(row.to_dict(metrics, meta))
@@ -415,10 +447,16 @@ def compute_metrics(
         bar.update()
 
     def drain(results: list) -> None:
-        for (item, metric), value, secs in results:
+        for (item, unit), value, secs in results:
             row = rows[item]
-            row.set(metric, value)
-            seconds[metric] += secs
+            for m in units[unit]:
+                if m in row.not_scored:
+                    continue
+                if isinstance(value, dict):
+                    row.set(m, value[m] if m in value else MetricError(f"{unit} returned no {m}", metric=m))
+                else:
+                    row.set(m, value)
+            seconds[unit] += secs
             row.pending -= 1
             if row.pending == 0:
                 finish(row)
@@ -427,18 +465,18 @@ def compute_metrics(
         frames = [pd.DataFrame(finished)] if finished else []
         if previous is not None and len(previous):
             frames.insert(0, previous)
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ROW_COLUMNS, *_PROVENANCE])
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         order = {s.item: i for i, s in enumerate(sources)}
         df = df.sort_values("item", key=lambda c: c.map(order).fillna(len(order))).reset_index(drop=True)
-        df = df[[*ROW_COLUMNS, *_PROVENANCE]] if len(df) else df
+        df = df.reindex(columns=columns) if len(df) else df
         if out is not None and (final or len(df)):
             write_results(df, out)
         return df
 
     # one chunk = one item's pool tasks: pickle memoizes the shared ref/est arrays within a message,
     # so each pair crosses the pipe once instead of once per metric
-    chunk = max(1, len(pool_metrics))
-    inflight = max(4 * max(workers, 1), (2 * batch_size * max(len(pool_metrics), 1)) // chunk)
+    chunk = max(1, len(units))
+    inflight = max(4 * max(workers, 1), (2 * batch_size * max(len(units), 1)) // chunk)
     preload = sorted({f"codecbench_utils.metrics.{specs[m].module}" for m in pool_metrics})
     with MetricPool(workers if pool_metrics else 0, chunksize=chunk, max_inflight=inflight,
                     preload=preload) as pool, \
@@ -449,11 +487,15 @@ def compute_metrics(
             t0 = time.perf_counter()
             for src in batch:
                 row = rows[src.item] = _Row(src, keys[src.item])
-                row.not_valid = [m for m in metrics if not metric_is_valid(m, src.category, prof)]
+                for m in metrics:
+                    why = not_scored_reason(m, src, prof.name)
+                    if why is not None:
+                        row.not_scored[m] = why
+                scorable = [m for m in metrics if m not in row.not_scored]
                 try:
-                    pair = _load_pair(src, prof.name, [m for m in metrics if m not in row.not_valid])
+                    pair = _load_pair(src, prof.name, scorable)
                 except Exception as exc:  # per-item boundary: unreadable/missing/NaN audio
-                    row.fail_all(metrics, _reason(exc))
+                    row.fail_all(scorable, _reason(exc))
                     continue
                 row.delay, row.delay_confidence, row.notes = pair.delay_samples, pair.delay_confidence, pair.notes
                 pairs[src.item] = pair
@@ -462,34 +504,31 @@ def compute_metrics(
             # 1) per-item metrics to the workers
             tasks = []
             for item, pair in pairs.items():
-                for m in pool_metrics:
-                    if m in rows[item].not_valid:
+                row = rows[item]
+                for unit, cols in units.items():
+                    if all(m in row.not_scored for m in cols):
                         continue
-                    spec = specs[m]
-                    if m == "pesq_nb":
-                        r, e, sr = pair.pesq_nb
-                        kw: dict[str, Any] = {}
-                    elif m == "visqol":
-                        r, e, sr, mode = pair.visqol
-                        kw = {"mode": mode}
-                    else:
-                        r, e, sr, kw = pair.ref, pair.est, pair.sr, dict(spec.kwargs)
-                    tasks.append(((item, m), spec.function(), r, e, sr, kw))
-                    rows[item].pending += 1
+                    spec = specs[cols[0]]
+                    r, e, sr, kw = pair.inputs(spec.input)
+                    kw = {**kw, **dict(spec.kwargs)}
+                    if "text" in get_metric(cols[0]).needs:
+                        kw["text"] = row.src.text
+                    tasks.append(((item, unit), spec.function(), r, e, sr, kw))
+                    row.pending += 1
             pool.submit(tasks)
 
             # 2) batched kernels and the speaker model here, while the workers run
             items = list(pairs)
             for m in batch_metrics:
                 t0 = time.perf_counter()
-                valid = [i for i in items if m not in rows[i].not_valid]
+                valid = [i for i in items if m not in rows[i].not_scored]
                 _run_batched(specs[m], [pairs[i] for i in valid], valid, rows, device)
                 seconds[m] += time.perf_counter() - t0
             if model is not None:
                 from .sim import sim as sim_fn
 
                 t0 = time.perf_counter()
-                for i in (i for i in items if "sim" not in rows[i].not_valid):
+                for i in (i for i in items if "sim" not in rows[i].not_scored):
                     r, e, sr = pairs[i].sim
                     try:
                         rows[i].set("sim", sim_fn(r, e, sr, model=model))
@@ -576,7 +615,7 @@ def metrics_config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, pro
     if not resynth.is_dir():
         raise ManifestError(f"resynthesis folder not found: '{resynth}'; run notebook 01 for codec '{codec}'")
     return MetricsConfig(codec=codec, manifest=manifest, resynth_dir=resynth, profile=prof, out=Path(out),
-                         metrics=parse_metrics(metrics or None), workers=workers or None, device=device,
+                         metrics=parse_metrics(metrics or None, prof), workers=workers or None, device=device,
                          limit=limit or None, sim_model=sim_model)
 
 

@@ -22,7 +22,8 @@ from typing import Any
 
 __all__ = ["MetricPool", "Task", "run_task"]
 
-#: ``(key, function, ref, est, sr, kwargs)``; the function must be importable by name.
+#: ``(key, function, ref, est, sr, kwargs)``; the function must be importable by name and return
+#: a number or a ``{column: number}`` dict.
 Task = tuple[Hashable, Callable[..., Any], Any, Any, int, dict]
 
 _THREAD_LIMITS: object = None  # kept alive in each worker: the limits last while it is referenced
@@ -123,7 +124,9 @@ def run_task(task: Task) -> tuple[Hashable, Any, float]:
     key, fn, ref, est, sr, kwargs = task
     t0 = time.perf_counter()
     try:
-        value: Any = float(fn(ref, est, sr, **kwargs))
+        value: Any = fn(ref, est, sr, **kwargs)
+        # one column, or ``{column: value}`` from a function that computes a group of columns
+        value = {k: float(v) for k, v in value.items()} if isinstance(value, dict) else float(value)
     except Exception as exc:  # per-item boundary: record and go on
         value = _pack_error(exc)
     return key, value, time.perf_counter() - t0

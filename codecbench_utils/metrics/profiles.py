@@ -17,8 +17,11 @@
 ``standard`` is what we recommend: soxr resampling to 16 kHz, the codec delay
 estimated by cross-correlation and removed before every reference-based metric,
 standard SI-SDR, mel loss in float64, PESQ-NB on 8 kHz audio, ViSQOL speech mode
-(16 kHz) for speech items and audio mode (48 kHz) otherwise. Which metric means
-something for which category is in :data:`VALIDITY`.
+(16 kHz) for speech items and audio mode (48 kHz) otherwise.
+
+Which function computes each column in each profile, and which metric means something
+for which category, is in the metric registry (:mod:`codecbench_utils.metrics.registry`);
+the registry's names are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,11 +32,19 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import UnknownNameError
+from .registry import (
+    METRIC_LABELS,
+    METRICS,
+    MetricSpec,
+    get_metric,
+    metric_is_valid,
+    metric_specs,
+    validity_note,
+)
 
 __all__ = [
     "METRICS",
     "PROFILES",
-    "VALIDITY",
     "Profile",
     "PreparedPair",
     "MetricSpec",
@@ -45,46 +56,12 @@ __all__ = [
     "METRIC_LABELS",
 ]
 
-#: Result columns, in table order.
-METRICS: tuple[str, ...] = ("mel_loss", "mse", "pesq_nb", "pesq_wb", "sc", "sdr", "si_sdr", "sim", "stoi",
-                            "visqol")
-
 #: Rate every reference-based metric (except PESQ-NB standard and ViSQOL audio) runs at.
 METRIC_SR = 16000
 #: Largest codec delay the standard profile looks for (resynthesis already removes the known delay).
 MAX_DELAY_SECONDS = 0.5
 #: The reference code pads ViSQOL inputs to at least this long.
 VISQOL_PAD_SECONDS = 1.0
-
-_ALL = ("speech", "music", "sound", "general")
-
-#: How each metric is named on a plot axis: name, scale or unit, and which way is better.
-METRIC_LABELS: dict[str, str] = {
-    "mel_loss": "mel loss (L1 of log-mel, ↓)",
-    "mse": "MSE (waveform, ↓)",
-    "pesq_nb": "PESQ-NB (MOS-LQO 1–4.5, ↑)",
-    "pesq_wb": "PESQ-WB (MOS-LQO 1–4.6, ↑)",
-    "sc": "spectral convergence (↓)",
-    "sdr": "SDR (dB, ↑)",
-    "si_sdr": "SI-SDR (dB, ↑)",
-    "sim": "speaker similarity (cosine, ↑)",
-    "stoi": "STOI (0–1, ↑)",
-    "visqol": "ViSQOL (MOS-LQO 1–5, ↑)",
-}
-
-#: Categories for which each metric is meaningful in the ``standard`` profile, and why not elsewhere.
-VALIDITY: dict[str, tuple[tuple[str, ...], str]] = {
-    "mel_loss": (_ALL, ""),
-    "mse": (_ALL, ""),
-    "pesq_nb": (("speech",), "PESQ models telephone-band speech perception; undefined for music/sound"),
-    "pesq_wb": (("speech",), "PESQ models speech perception; undefined for music/sound"),
-    "sc": (_ALL, ""),
-    "sdr": (_ALL, ""),
-    "si_sdr": (_ALL, ""),
-    "sim": (("speech",), "speaker embeddings are trained on speech only"),
-    "stoi": (("speech",), "STOI predicts speech intelligibility"),
-    "visqol": (_ALL, "speech mode for speech items, audio mode otherwise"),
-}
 
 
 @dataclass(frozen=True)
@@ -95,12 +72,8 @@ class Profile:
     resampler: Literal["torchaudio", "soxr"]
     compensate_delay: bool
     pesq_nb_sr: int
-    si_sdr: Literal["si_sdr", "si_sdr_paper"]
-    stoi: Literal["stoi", "stoi_paper"]
     visqol_speech_mode: Literal["audio", "speech"]
     sim_full_length: bool
-    #: Arithmetic of the mel-loss spectrograms (the reference's is float32: ``Tensor.float()``).
-    mel_precision: Literal["float32", "float64"] = "float64"
     description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,14 +83,12 @@ class Profile:
 
 
 PAPER = Profile(
-    name="paper", resampler="torchaudio", compensate_delay=False, pesq_nb_sr=16000, si_sdr="si_sdr_paper",
-    stoi="stoi_paper",
-    visqol_speech_mode="audio", sim_full_length=True, mel_precision="float32",
+    name="paper", resampler="torchaudio", compensate_delay=False, pesq_nb_sr=16000,
+    visqol_speech_mode="audio", sim_full_length=True,
     description="reproduces the paper's reference code value for value (quirks included)",
 )
 STANDARD = Profile(
-    name="standard", resampler="soxr", compensate_delay=True, pesq_nb_sr=8000, si_sdr="si_sdr", stoi="stoi",
-    visqol_speech_mode="speech", sim_full_length=False,
+    name="standard", resampler="soxr", compensate_delay=True, pesq_nb_sr=8000, visqol_speech_mode="speech", sim_full_length=False,
     description="delay compensated, standard SI-SDR, PESQ-NB at 8 kHz, ViSQOL speech mode for speech",
 )
 PROFILES: dict[str, Profile] = {"paper": PAPER, "standard": STANDARD}
@@ -131,21 +102,6 @@ def get_profile(profile: str | Profile) -> Profile:
         return PROFILES[profile]
     except KeyError:
         raise UnknownNameError(f"unknown metric profile {profile!r}; choose one of {sorted(PROFILES)}") from None
-
-
-def metric_is_valid(metric: str, category: str | None, profile: str | Profile = "standard") -> bool:
-    """Whether ``metric`` is meaningful for ``category`` (always True in the ``paper`` profile)."""
-    if get_profile(profile).name == "paper" or category is None:
-        return True
-    return category in VALIDITY[metric][0]
-
-
-def validity_note(metric: str) -> str:
-    """One line saying where ``metric`` is meaningful (for table footnotes)."""
-    cats, why = VALIDITY[metric]
-    if cats == _ALL:
-        return f"{metric}: all categories" + (f" ({why})" if why else "")
-    return f"{metric}: {', '.join(cats)} only ({why})"
 
 
 @dataclass
@@ -166,6 +122,16 @@ class PreparedPair:
     visqol: tuple[np.ndarray, np.ndarray, int, str] | None = None
     sim: tuple[np.ndarray, np.ndarray, int] | None = None
     notes: dict[str, str] = field(default_factory=dict)
+
+    def inputs(self, variant: str) -> tuple[np.ndarray, np.ndarray, int, dict[str, Any]]:
+        """``(ref, est, sr, extra keyword arguments)`` of the variant a metric takes."""
+        if variant == "aligned":
+            return self.ref, self.est, self.sr, {}
+        if variant == "visqol":
+            r, e, sr, mode = self.visqol
+            return r, e, sr, {"mode": mode}
+        r, e, sr = getattr(self, variant)
+        return r, e, sr, {}
 
     @property
     def nbytes(self) -> int:
@@ -228,7 +194,7 @@ def prepare_pair(
         Mono signals at their file rates (``ref_sr``, ``est_sr``).
     profile : {"paper", "standard"} or Profile
     metrics : sequence of str
-        Only the variants these metrics need are built.
+        Only the variants these metrics need (their registry ``input``) are built.
     category : str, optional
         The item's category; picks ViSQOL's mode in the ``standard`` profile.
 
@@ -237,7 +203,7 @@ def prepare_pair(
     PreparedPair
     """
     prof = get_profile(profile)
-    metrics = tuple(metrics)
+    variants = {get_metric(m).input for m in metrics}
     rs = _resample_torchaudio if prof.resampler == "torchaudio" else _resample_soxr
     ref16 = rs(ref, ref_sr, METRIC_SR)
     est16 = rs(est, est_sr, METRIC_SR)
@@ -254,7 +220,7 @@ def prepare_pair(
         r, e = _truncate(ref16, est16)
     pair = PreparedPair(ref=r, est=e, sr=METRIC_SR, delay_samples=delay, delay_confidence=confidence, notes=notes)
 
-    if "pesq_nb" in metrics:
+    if "pesq_nb" in variants:
         if prof.pesq_nb_sr == METRIC_SR:
             pair.pesq_nb = (r, e, METRIC_SR)
         else:
@@ -262,7 +228,7 @@ def prepare_pair(
                                    _resample_soxr(e, METRIC_SR, prof.pesq_nb_sr))
             pair.pesq_nb = (nb_r, nb_e, prof.pesq_nb_sr)
 
-    if "visqol" in metrics:
+    if "visqol" in variants:
         mode = prof.visqol_speech_mode if category == "speech" else "audio"
         if mode == "speech":
             pair.visqol = (r, e, METRIC_SR, "speech")
@@ -277,7 +243,7 @@ def prepare_pair(
                 vr, ve = _pad_to(vr, n_pad), _pad_to(ve, n_pad)
             pair.visqol = (np.asarray(vr, np.float64), np.asarray(ve, np.float64), 48000, "audio")
 
-    if "sim" in metrics:
+    if "sim" in variants:
         if prof.sim_full_length:
             # the reference embeds each full file: torchaudio Resample on a float32 tensor
             sr_ = _resample_torchaudio(ref, ref_sr, METRIC_SR) if ref_sr != METRIC_SR else ref
@@ -286,57 +252,3 @@ def prepare_pair(
         else:
             pair.sim = (np.asarray(r, np.float32), np.asarray(e, np.float32), METRIC_SR)
     return pair
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """Which function computes a column and where it runs.
-
-    ``kind`` is ``batched`` (a torch kernel in the driver process, per-item
-    fallback ``fn``), ``pool`` (worker processes), or ``model`` (speaker model in
-    the driver process). ``module``/``fn``/``batched`` name functions in
-    ``codecbench_utils.metrics``.
-    """
-
-    column: str
-    kind: Literal["batched", "pool", "model"]
-    module: str
-    fn: str
-    batched: str | None = None
-    kwargs: tuple[tuple[str, Any], ...] = ()
-
-    def function(self) -> Any:
-        """Import and return the per-item function."""
-        import importlib
-
-        return getattr(importlib.import_module(f"codecbench_utils.metrics.{self.module}"), self.fn)
-
-    def batched_function(self) -> Any:
-        """Import and return the batched kernel (``None`` when there is none)."""
-        import importlib
-
-        if self.batched is None:
-            return None
-        return getattr(importlib.import_module(f"codecbench_utils.metrics.{self.module}"), self.batched)
-
-
-def metric_specs(profile: str | Profile) -> dict[str, MetricSpec]:
-    """Column -> :class:`MetricSpec` for a profile."""
-    prof = get_profile(profile)
-    si = prof.si_sdr
-    return {
-        "mel_loss": MetricSpec("mel_loss", "batched", "mel_loss", "mel_loss", "batched_mel_loss",
-                               (("precision", prof.mel_precision),)),
-        "mse": MetricSpec("mse", "batched", "mse", "mse", "batched_mse"),
-        "pesq_nb": MetricSpec("pesq_nb", "pool", "pesq", "pesq_nb"),
-        "pesq_wb": MetricSpec("pesq_wb", "pool", "pesq", "pesq_wb"),
-        "sc": MetricSpec("sc", "batched", "sc", "sc", "batched_sc"),
-        "sdr": MetricSpec("sdr", "pool", "sdr", "sdr"),
-        "si_sdr": MetricSpec("si_sdr", "batched", "si_sdr", si, f"batched_{si}"),
-        "sim": MetricSpec("sim", "model", "sim", "sim"),
-        # the paper's reference has its own STOI port (not pystoi): see metrics.stoi.stoi_paper
-        "stoi": (MetricSpec("stoi", "batched", "stoi", "stoi_paper", "batched_stoi_paper")
-                 if prof.stoi == "stoi_paper"
-                 else MetricSpec("stoi", "batched", "stoi", "fast_stoi", "batched_stoi", (("extended", False),))),
-        "visqol": MetricSpec("visqol", "pool", "visqol", "visqol"),
-    }
