@@ -173,3 +173,82 @@ def test_standard_profile_leaves_speech_metrics_out_of_music_and_sound(tmp_path,
     paper = compute_metrics(None, tmp_path / "est", profile="paper", metrics="pesq_wb", workers=0,
                             manifest=manifest, progress=False)
     assert paper["pesq_wb"].notna().all()  # the paper computed them on every category
+
+
+def _manifest_with_transcripts(tmp_path, rng):
+    """Speech with a transcript, without one, in German; and music. Real channel names when ../shared has them."""
+    from pathlib import Path
+
+    real = Path(__file__).resolve().parents[2].parent / "shared" / "real_audio" / "speech" / "alsa_front_right.flac"
+    t = np.arange(24000) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    speech, text = (sf.read(real)[0].astype(np.float32), "Front Right") if real.is_file() else (tone, "a tone")
+    (tmp_path / "est").mkdir()
+    items = []
+    for name, cat, x, txt, extra in (("said", "speech", speech, text, {}), ("untold", "speech", speech, None, {}),
+                                     ("german", "speech", speech, "vorne rechts", {"language": "de"}),
+                                     ("song", "music", tone, None, {})):
+        sf.write(tmp_path / f"{name}.wav", x, 16000)
+        sf.write(tmp_path / "est" / f"{name}.flac", x + 0.0005 * rng.standard_normal(x.size), 16000)
+        items.append(ManifestItem(name, "d", cat, f"{name}.wav", x.size / 16000, 16000, text=txt, extra=extra))
+    return write_manifest(items, tmp_path / "m.jsonl"), real.is_file()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_standard_defaults_add_dnsmos_and_asr_offline_and_say_what_was_left_out(tmp_path, rng, monkeypatch,
+                                                                              workers):
+    """The standard profile's new columns run with no network; left-out cells are reasons, not failures."""
+    import socket
+
+    from codecbench_utils.results import aggregate
+    from codecbench_utils.tables import acoustic_table
+
+    pytest.importorskip("speechmos", reason="speechmos is not installed")
+    pytest.importorskip("pocketsphinx", reason="pocketsphinx is not installed")
+
+    real_connect = socket.socket.connect
+
+    def no_network(sock, address):  # local (unix) sockets stay: the worker pool talks through them
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError("network disabled in this test")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)  # workers=0: every metric runs in this process
+    manifest, real = _manifest_with_transcripts(tmp_path, rng)
+    metrics = "mse,dnsmos_ovrl,dnsmos_ovrl_ref,dnsmos_sig,asr_wer,asr_cer,asr_wer_ref"
+    df = compute_metrics(None, tmp_path / "est", manifest=manifest, profile="standard", metrics=metrics,
+                         workers=workers, progress=False).set_index("item")
+    said = df.loc["said"]
+    assert said["status"] == "ok" and said["not_scored"] == ""
+    assert 1.0 <= said["dnsmos_ovrl"] <= 5.0 and 1.0 <= said["dnsmos_ovrl_ref"] <= 5.0
+    assert np.isfinite(said[["asr_wer", "asr_cer", "asr_wer_ref"]].to_numpy(float)).all()
+    if real:  # a faint noise (43 dB SNR) does not change what the recognizer hears (at 28 dB it does)
+        assert said["asr_wer_ref"] == 0.0 and said["asr_wer"] == 0.0
+    assert df.loc["untold", "status"] == "ok; asr_wer, asr_cer, asr_wer_ref: no transcript"
+    assert np.isfinite(df.loc["untold", "dnsmos_ovrl"]) and np.isnan(df.loc["untold", "asr_wer"])
+    assert "language 'de' not covered" in df.loc["german", "status"]
+    assert df.loc["song", "not_scored"].split(",") == ["dnsmos_sig", "dnsmos_ovrl", "dnsmos_ovrl_ref", "asr_wer",
+                                                        "asr_cer", "asr_wer_ref"]  # registry order
+    assert "not valid for category music" in df.loc["song", "status"]
+    assert "pocketsphinx" in said["metric_versions"] and "basic-en-1" in said["metric_versions"]
+    table = acoustic_table(df.reset_index().assign(codec="c"), metrics=metrics.split(","))
+    assert table["n_failed"].tolist() == [0]
+    summary = aggregate(df.reset_index(), by=("category",))
+    assert summary["n_failed"].sum() == 0
+
+
+def test_a_failing_group_fails_each_of_its_columns_with_the_reason(tmp_path, rng, monkeypatch):
+    from codecbench_utils.metrics import dnsmos
+
+    pytest.importorskip("speechmos", reason="speechmos is not installed")
+    manifest, _ = _manifest_with_transcripts(tmp_path, rng)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(dnsmos, "dnsmos_scores", broken)
+    df = compute_metrics(None, tmp_path / "est", manifest=manifest, profile="standard",
+                         metrics="mse,dnsmos_sig,dnsmos_bak", workers=0, progress=False).set_index("item")
+    assert df.loc["said", "status"] == ("dnsmos_sig: RuntimeError: model exploded; "
+                                        "dnsmos_bak: RuntimeError: model exploded")
+    assert np.isfinite(df.loc["said", "mse"])
