@@ -96,7 +96,9 @@ def _with_rate(table: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return table
     out = table.merge(facts[["codec", "kbps"]], on="codec", how="left")
-    return out[["codec", "kbps", *[c for c in out.columns if c not in ("codec", "kbps")]]]
+    out = out[["codec", "kbps", *[c for c in out.columns if c not in ("codec", "kbps")]]]
+    out.attrs = dict(table.attrs)  # the table's notes (cells that mix categories) survive the merge
+    return out
 
 
 def _final_wer(asr: pd.DataFrame) -> pd.DataFrame:

@@ -117,7 +117,29 @@ def acoustic_table(df: pd.DataFrame, *, scope: str = "overall",
     table = g[cols].mean()
     table["n_items"] = g["n_items"].sum()
     table["n_failed"] = g["n_failed"].sum()
-    return table.reset_index()
+    table = table.reset_index()
+    table.attrs["notes"] = mixed_category_notes(per_ds, cols)
+    return table
+
+
+def mixed_category_notes(per_dataset: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """One line per column whose means include categories the metric is not valid for.
+
+    That happens in the ``paper`` profile, which computes PESQ, STOI and SIM on music and
+    sound as the paper did; the ``standard`` profile leaves those cells out, so it has none.
+    """
+    from .metrics.registry import METRICS, get_metric
+
+    notes = []
+    for m in metrics:
+        if m not in METRICS or m not in per_dataset.columns:
+            continue
+        with_values = set(per_dataset.loc[per_dataset[m].notna(), "category"].dropna())
+        outside = sorted(with_values - set(get_metric(m).categories))
+        if outside:
+            notes.append(f"{m} mixes categories: its means include {', '.join(outside)} items, where "
+                         f"{get_metric(m).why or 'it is not meaningful'} (paper profile, as the paper computed it)")
+    return notes
 
 
 def table4(df: pd.DataFrame) -> pd.DataFrame:
@@ -174,15 +196,29 @@ def flat_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, out_dir: str | Path, stem: str, *, floatfmt: str = ".3f") -> list[Path]:
-    """Write ``stem.csv``, ``stem.md`` and ``stem.tex``; returns the paths."""
+    """Write ``stem.csv``, ``stem.md`` and ``stem.tex``; returns the paths.
+
+    Notes in ``df.attrs["notes"]`` (e.g. which cells mix categories) follow the table in the
+    Markdown and LaTeX files and go to ``stem.notes.txt`` beside the CSV.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     flat = flat_table(df)
+    notes = list(df.attrs.get("notes", ()))
     paths = [out / f"{stem}.csv", out / f"{stem}.md", out / f"{stem}.tex"]
     flat.to_csv(paths[0], index=False)
-    paths[1].write_text(_markdown(flat, floatfmt) + "\n")
-    paths[2].write_text(flat.to_latex(index=False, float_format=lambda v: format(v, floatfmt), na_rep="--"))
+    paths[1].write_text(_markdown(flat, floatfmt) + "\n" + "".join(f"\nNote: {n}\n" for n in notes))
+    tex = flat.to_latex(index=False, float_format=lambda v: format(v, floatfmt), na_rep="--")
+    tex += "".join(f"\\par\\footnotesize Note: {_tex_escape(n)}\n" for n in notes)
+    paths[2].write_text(tex)
+    if notes:
+        paths.append(out / f"{stem}.notes.txt")
+        paths[-1].write_text("".join(f"{n}\n" for n in notes))
     return paths
+
+
+def _tex_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "&%$#_{}" else ch for ch in text)
 
 
 def _markdown(df: pd.DataFrame, floatfmt: str) -> str:

@@ -201,3 +201,23 @@ def test_rate_quality_tells_neural_from_classical_codecs():
     markers = {line.get_marker() for line in fig.axes[0].get_lines()}
     assert markers == {"o", "^"}
     assert {t.get_text() for t in fig.legends[0].get_texts()} >= {"neural (▲)", "classical (●)"}
+
+
+def test_paper_tables_say_which_cells_mix_categories_and_standard_tables_do_not(tmp_path):
+    rows = []
+    for profile in ("paper", "standard"):
+        for cat in ("speech", "music"):
+            value = 3.0 if profile == "paper" or cat == "speech" else np.nan  # standard: not valid on music
+            rows.append({"codec": profile, "item": cat, "dataset": f"d{cat}", "category": cat, "profile": profile,
+                         "pesq_wb": value, "mse": 0.1, "status": "ok",
+                         "not_scored": "pesq_wb" if np.isnan(value) else ""})
+    df = pd.DataFrame(rows)
+    paper = tables.acoustic_table(df[df["profile"] == "paper"], metrics=("mse", "pesq_wb"))
+    standard = tables.acoustic_table(df[df["profile"] == "standard"], metrics=("mse", "pesq_wb"))
+    assert len(paper.attrs["notes"]) == 1 and paper.attrs["notes"][0].startswith("pesq_wb mixes categories")
+    assert "music" in paper.attrs["notes"][0] and standard.attrs["notes"] == []
+    assert standard["n_failed"].tolist() == [0]
+    paths = tables.write_table(paper, tmp_path, "t3")
+    assert "Note: pesq_wb mixes categories" in (tmp_path / "t3.md").read_text()
+    assert "mixes categories" in (tmp_path / "t3.tex").read_text() and (tmp_path / "t3.notes.txt") in paths
+    assert list(pd.read_csv(tmp_path / "t3.csv").columns) == ["codec", "mse", "pesq_wb", "n_items", "n_failed"]
