@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats of (b) and (c); best is used")
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--standard", action="store_true",
+                    help="also time the standard profile with DNSMOS (2 workers) and print each metric's share")
     args = ap.parse_args(argv)
     global METRICS
     import importlib.util
@@ -226,6 +228,27 @@ def main(argv: list[str] | None = None) -> int:
                      and np.array_equal(d1["pesq_wb"].to_numpy(float), np.asarray(fl["pesq_wb"])))
         print(f"identical values 1 vs 2 workers: {same}; PESQ identical to the direct library calls: {pesq_same}; "
               f"failed rows: {int((d1['status'] != 'ok').sum())}")
+        # the whole process, as a user runs it: interpreter start, imports, pool start-up, writing the table
+        import subprocess
+
+        cmd = [sys.executable, "-c", "import sys; from codecbench_utils.cli import main; sys.exit(main())",
+               "metrics", "--ref", str(root / "ref"), "--est", str(root / "est"), "--profile", "paper",
+               "--metrics", METRICS, "--workers", "2", "--out", str(root / "cli.parquet"), "--no-progress"]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        whole = time.perf_counter() - t
+        print(f"whole process (`codecbench metrics --profile paper`, {len(METRICS.split(','))} metrics, 2 workers): "
+              f"{whole:.1f} s = {whole / parallel:.2f} x PESQ NB+WB alone on 2 processes (target 1.5)")
+        if args.standard:
+            std = METRICS + ",dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
+            t = time.perf_counter()
+            df = compute_metrics(root / "ref", root / "est", profile="standard", metrics=std, workers=2,
+                                 progress=False)
+            wall = time.perf_counter() - t
+            secs = df.attrs["seconds"]
+            tot = sum(secs.values())
+            print(f"standard profile + DNSMOS, 2 workers: {wall:.1f} s ({wall / floor:.2f} x floor); time share: "
+                  + ", ".join(f"{k} {100 * v / tot:.0f}%" for k, v in sorted(secs.items(), key=lambda kv: -kv[1])))
         if "a naive loop" in results:
             share = results["a naive loop"][1]["share"]
             tot = sum(share.values())
