@@ -60,6 +60,8 @@ __all__ = [
 METRIC_SR = 16000
 #: Largest codec delay the standard profile looks for (resynthesis already removes the known delay).
 MAX_DELAY_SECONDS = 0.5
+#: Sub-sample delays smaller than this are left alone (an exact integer-delayed copy stays exact).
+MIN_FRACTION = 0.01
 #: The reference code pads ViSQOL inputs to at least this long.
 VISQOL_PAD_SECONDS = 1.0
 
@@ -115,7 +117,8 @@ class PreparedPair:
     ref: np.ndarray
     est: np.ndarray
     sr: int
-    delay_samples: int = 0
+    #: the delay removed (standard profile): whole samples plus the sub-sample rest
+    delay_samples: float = 0
     #: |normalized correlation| at the chosen lag (standard profile; NaN when no delay was looked for)
     delay_confidence: float = float("nan")
     pesq_nb: tuple[np.ndarray, np.ndarray, int] | None = None
@@ -216,6 +219,14 @@ def prepare_pair(
         if found.refused:
             notes["delay"] = f"not compensated: {found.reason}"
         r, e = _remove_delay(ref16, est16, delay)
+        if not found.refused:  # the sub-sample rest, so a delay of 10.5 samples does not cap SI-SDR at ~15 dB
+            from ..audio import FRACTION_HALF_TAPS, advance_fraction, fractional_delay
+
+            fraction = fractional_delay(r, e)
+            if abs(fraction) >= MIN_FRACTION and r.size > 4 * FRACTION_HALF_TAPS:
+                cut = slice(FRACTION_HALF_TAPS, -FRACTION_HALF_TAPS)
+                r, e = r[cut], advance_fraction(e, fraction)[cut].astype(e.dtype)
+                delay += fraction
     else:
         r, e = _truncate(ref16, est16)
     pair = PreparedPair(ref=r, est=e, sr=METRIC_SR, delay_samples=delay, delay_confidence=confidence, notes=notes)
@@ -235,7 +246,7 @@ def prepare_pair(
         else:
             vr, ve = rs(ref, ref_sr, 48000), rs(est, est_sr, 48000)
             if prof.compensate_delay:
-                vr, ve = _remove_delay(vr, ve, delay * 3)
+                vr, ve = _remove_delay(vr, ve, round(delay * 3))
             else:
                 vr, ve = _truncate(vr, ve)
             if prof.name == "paper":

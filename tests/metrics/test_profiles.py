@@ -80,3 +80,51 @@ def test_paper_profile_uses_the_reference_stoi_port_and_standard_uses_pystoi():
     assert (standard["stoi"].fn, standard["stoi"].batched) == ("fast_stoi", "batched_stoi")
     assert paper["si_sdr"].fn == "si_sdr_paper" and standard["si_sdr"].fn == "si_sdr"
     assert callable(paper["stoi"].function()) and callable(paper["stoi"].batched_function())
+
+
+def _fractional_copy(x: np.ndarray, delay: float) -> np.ndarray:
+    """``x`` delayed by a non-integer number of samples (band-limited FFT shift, independent of our filter)."""
+    n = x.size
+    nfft = 1 << (n + 4096).bit_length()
+    f = np.fft.rfftfreq(nfft)
+    return np.fft.irfft(np.fft.rfft(x, nfft) * np.exp(-2j * np.pi * f * delay), nfft)[:n]
+
+
+def _speech() -> np.ndarray:
+    from pathlib import Path
+
+    import soundfile as sf
+
+    real = Path(__file__).resolve().parents[2].parent / "shared" / "real_audio" / "speech" / "lyra_sample1.flac"
+    if real.is_file():
+        return sf.read(real)[0]
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(5)  # band-limited noise bursts stand in for speech
+    x = lfilter([1.0], [1.0, -0.9], rng.standard_normal(48000)) * (np.sin(np.arange(48000) / 900) > 0)
+    return 0.3 * x / np.abs(x).max()
+
+
+@pytest.mark.parametrize("delay", [10.5, 37.25, 3.8, -6.7])
+@pytest.mark.parametrize("polarity", [1, -1])
+def test_standard_removes_sub_sample_delays(delay, polarity):
+    from codecbench_utils.metrics.si_sdr import si_sdr
+
+    x = _speech()
+    est = polarity * _fractional_copy(x, delay)
+    p = profiles.prepare_pair(x, 16000, est, 16000, profile="standard", metrics=("si_sdr",), category="speech")
+    assert p.delay_samples == pytest.approx(delay, abs=0.02)
+    value = si_sdr(p.ref, polarity * p.est, 16000)
+    whole = profiles.prepare_pair(x, 16000, np.round(polarity * _fractional_copy(x, round(delay)), 12), 16000,
+                                  profile="standard", metrics=("si_sdr",), category="speech")
+    assert whole.delay_samples == round(delay)  # whole-sample copies are left exact (no interpolation)
+    assert value > 40.0  # integer alignment alone caps it near 15-23 dB on these delays
+
+
+def test_fractional_delay_of_unrelated_signals_is_not_applied(rng):
+    from codecbench_utils.metrics.si_sdr import si_sdr
+
+    x, y = rng.standard_normal(16000), rng.standard_normal(16000)
+    p = profiles.prepare_pair(x, 16000, y, 16000, profile="standard", metrics=("si_sdr",), category="speech")
+    assert p.delay_samples == 0 and "not compensated" in p.notes["delay"] and p.ref.size == 16000
+    assert si_sdr(p.ref, p.est, 16000) < 0
