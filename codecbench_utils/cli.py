@@ -182,7 +182,9 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--est", required=True, help="folder of estimates (same relative paths, or <id>.flac)")
     p.add_argument("--profile", required=True, choices=["paper", "standard"], help="paper: the reference code's values; standard: what we recommend")
     p.add_argument("--out", required=True, help="results .csv or .parquet")
-    p.add_argument("--metrics", default=None, help="comma-separated subset (default: all ten)")
+    p.add_argument("--metrics", default=None,
+                   help="comma-separated columns (default: the profile's: paper the paper's ten; standard adds "
+                        "DNSMOS and ASR error rates); `python -m codecbench_utils.metrics.registry` lists them")
     p.add_argument("--manifest", default=None, help="manifest JSONL: items, categories, reference paths")
     p.add_argument("--workers", type=int, default=None, help="worker processes for PESQ/ViSQOL/SDR")
     p.add_argument("--device", default="cpu", help="torch device of the batched kernels and the speaker model")

@@ -48,27 +48,40 @@ def failed_cells(df: Any, cols: Sequence[str]) -> Any:
     """Which cells are failures: missing values of metrics that were meant to be scored.
 
     A metric left out by design is not a failure: rows name those in ``not_scored`` (a speech
-    metric on music in the ``standard`` profile, an ASR rate without a transcript); for result
-    files written before that column, the registry's validity rule decides.
+    metric on music in the ``standard`` profile, an ASR rate without a transcript). Rows written
+    before that column say it in ``status`` (``"pesq_wb, stoi: not valid for category music"``);
+    without either, the registry's validity rule decides.
     """
     import pandas as pd
 
     missing = df[list(cols)].isna()
     if "not_scored" in df.columns:
         left_out = df["not_scored"].fillna("").astype(str).str.split(",")
+    elif "status" in df.columns:
+        left_out = df["status"].fillna("").astype(str).map(_left_out_in_status)
+    else:
+        if "category" not in df.columns:
+            return missing
+        profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
         for m in cols:
-            missing[m] &= ~left_out.map(lambda names, m=m: m in names).to_numpy(dtype=bool)
+            if m in METRICS:
+                missing[m] &= np.asarray([metric_is_valid(m, c if isinstance(c, str) else None,
+                                                          p if p in ("paper", "standard") else "paper")
+                                          for c, p in zip(df["category"], profiles)], dtype=bool)
         return missing
-    if "category" not in df.columns:
-        return missing
-    profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
     for m in cols:
-        if m not in METRICS:
-            continue
-        valid = [metric_is_valid(m, c if isinstance(c, str) else None, p if p in ("paper", "standard") else "paper")
-                 for c, p in zip(df["category"], profiles)]
-        missing[m] &= np.asarray(valid, dtype=bool)
+        missing[m] &= ~left_out.map(lambda names, m=m: m in names).to_numpy(dtype=bool)
     return missing
+
+
+def _left_out_in_status(status: str) -> list[str]:
+    """Metrics a ``status`` names as not valid for the item's category (not failures)."""
+    out: list[str] = []
+    for part in status.split("; "):
+        names, _, reason = part.partition(": ")
+        if reason.startswith("not valid for category"):
+            out += [n.strip() for n in names.split(",")]
+    return out
 
 
 def aggregate(

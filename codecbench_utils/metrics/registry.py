@@ -244,3 +244,10 @@ def metric_specs(profile: str) -> dict[str, MetricSpec]:
 def packages_for(metrics: tuple[str, ...] | list[str]) -> set[str]:
     """Distributions behind the selected metrics (their versions go into every row)."""
     return {p for name in metrics for p in get_metric(name).packages}
+
+
+if __name__ == "__main__":  # a one-screen listing of the registry
+    for _m in REGISTRY:
+        _where = ",".join(c[:2] for c in _m.categories) if _m.categories != ALL_CATEGORIES else "all"
+        print(f"{_m.name:16s} {'↑' if _m.higher_is_better else '↓'} {_m.runs:7s} {_where:5s} "
+              f"{'/'.join(_m.default_in):14s} {_m.label}")
