@@ -65,7 +65,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     pp.add_argument("--category-from-dirs", action="store_true",
                     help="folder: category from the top-level folder (speech/, music/, sound/, general/)")
     pp.add_argument("--labels", default=None, metavar="CSV",
-                    help="folder: CSV with columns file and any of label, text, speaker, split, category")
+                    help="folder: CSV with columns file and any of label, text, speaker, split, category, language")
     pp.set_defaults(func=_cmd_data_prepare)
 
 

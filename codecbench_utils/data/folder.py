@@ -21,7 +21,7 @@ the parent folder's name when ``label_from_parent`` (files directly under
 (``a.wav``, ``a.flac``) would share an id and are reported as invalid.
 
 An optional labels CSV (``labels=``; columns ``file`` plus any of ``label``,
-``text``, ``speaker``, ``split``, ``category``; ``file`` relative to ``root``, with
+``text``, ``speaker``, ``split``, ``category``, ``language``; ``file`` relative to ``root``, with
 or without its extension) fills those fields and wins over the options above.
 Rows naming no file are reported as missing; files without a row are kept with
 what the options give and counted in a warning.
@@ -93,7 +93,7 @@ def prepare_folder(
     category_from_dirs : bool
         Take each file's category from its top-level folder (``speech/``, ``music/``, ...).
     labels : str or PathLike, optional
-        CSV with columns ``file`` and any of ``label, text, speaker, split, category``
+        CSV with columns ``file`` and any of ``label, text, speaker, split, category, language``
         (``file`` relative to ``root``; a relative CSV path is taken from ``root`` first).
     extensions : tuple of str
         Audio extensions to pick up.
@@ -150,7 +150,9 @@ def prepare_folder(
             if row is None:
                 n_unlisted += 1
             else:
-                spec.update({k: v for k, v in row.items() if v})
+                spec.update({k: v for k, v in row.items() if v and k != "language"})
+                if row.get("language"):  # the ASR error rates cover the recognizer's languages only
+                    spec["extra"] = {"language": row["language"]}
         if spec["category"] not in CATEGORIES:
             bad.add("invalid", p, f"category '{spec['category']}' is not one of {CATEGORIES}")
             continue
@@ -171,7 +173,7 @@ def prepare_folder(
     return finish(sorted(items, key=lambda it: it.id), out, bad=bad, strict=strict, source=SOURCE)
 
 
-_LABEL_COLUMNS = ("label", "text", "speaker", "split", "category")
+_LABEL_COLUMNS = ("label", "text", "speaker", "split", "category", "language")
 
 
 def _read_labels(base: Path, labels: PathLike, bad: BadData) -> dict[str, dict[str, str]]:

@@ -59,3 +59,11 @@ def test_bad_files(tmp_path, rng):
         prepare_folder(root, strict=True, progress=False)
     with pytest.raises(DatasetLayoutError):
         prepare_folder(tmp_path / "nope")
+
+
+def test_labels_csv_carries_transcripts_and_languages(tmp_path, rng):
+    root = _tree(tmp_path, rng)
+    (root / "labels.csv").write_text("file,text,language\nspeech/a.wav,Front Right,en\nc,Hallo,de\n")
+    items = {it.id: it for it in prepare_folder(root, labels="labels.csv", progress=False)}
+    assert items["folder/speech/a"].text == "Front Right" and items["folder/speech/a"].extra == {"language": "en"}
+    assert items["folder/c"].extra == {"language": "de"} and items["folder/music/rock/b"].extra == {}
