@@ -218,7 +218,9 @@ def estimate_delay(ref: np.ndarray, est: np.ndarray, *, max_delay_samples: int |
     """Lag (in samples) by which ``est`` trails ``ref``, from the cross-correlation peak.
 
     Positive means ``est`` is late: ``est[n + d] ≈ ref[n]``. Computed with an
-    FFT over the full signals; ``max_delay_samples`` bounds the search.
+    FFT over the full signals; ``max_delay_samples`` bounds the search. The plain signed
+    peak, for measuring a codec's own delay on test signals; on arbitrary pairs (inverted,
+    periodic, stretched) use :func:`find_delay`, which refuses what it cannot trust.
     """
     ref = np.asarray(ref, dtype=np.float64)
     est = np.asarray(est, dtype=np.float64)
@@ -397,10 +399,12 @@ def align(ref: np.ndarray, est: np.ndarray, *, compensate_delay: bool = False,
     """Make ``ref`` and ``est`` the same length.
 
     By default both are truncated to the shorter one (the paper's policy).
-    With ``compensate_delay`` the delay of ``est`` is estimated and removed first.
+    With ``compensate_delay`` the delay of ``est`` is found with :func:`find_delay` and
+    removed first; when that estimate is refused (ambiguous, uncorrelated, silent), nothing
+    is shifted.
     """
     if compensate_delay:
-        d = estimate_delay(ref, est, max_delay_samples=max_delay_samples)
-        est = shift(est, d)
+        limit = max(len(ref), len(est)) if max_delay_samples is None else max_delay_samples
+        est = shift(est, find_delay(ref, est, max_delay_samples=limit).samples)
     n = min(len(ref), len(est))
     return ref[:n], est[:n]
