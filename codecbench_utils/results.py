@@ -111,8 +111,9 @@ def aggregate(
     pandas.DataFrame
         One row per group and metric: the group columns, ``metric, mean, std, ci_low,
         ci_high, n, n_failed`` (``n`` items with a value, ``n_failed`` items whose
-        value is missing although it was meant to be scored: see :func:`failed_cells`), plus ``valid`` (standard profile: whether the metric is
-        meaningful for the group's category).
+        value is missing although it was meant to be scored: see :func:`failed_cells`),
+        plus ``valid`` (standard profile: whether the metric is meaningful for the group's
+        category).
     """
     import pandas as pd
 

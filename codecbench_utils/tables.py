@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics.registry import METRICS, lower_is_better
+from .metrics.registry import METRICS, get_metric, lower_is_better
 from .paths import params_dir
 from .results import failed_cells
 
@@ -128,8 +128,6 @@ def mixed_category_notes(per_dataset: pd.DataFrame, metrics: Sequence[str]) -> l
     That happens in the ``paper`` profile, which computes PESQ, STOI and SIM on music and
     sound as the paper did; the ``standard`` profile leaves those cells out, so it has none.
     """
-    from .metrics.registry import METRICS, get_metric
-
     notes = []
     for m in metrics:
         if m not in METRICS or m not in per_dataset.columns:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidAudioError, MetricError, require
+from .registry import scored_signals
 
 __all__ = ["ASR_ERROR_VERSION", "NORMALIZER", "ASR_SR", "normalize_text", "transcribe", "asr_error_rates"]
 
@@ -77,16 +78,19 @@ def _rates(reference: str, hypothesis: str) -> tuple[float, float]:
     return float(jiwer.wer(reference, hypothesis)), float(jiwer.cer(reference, hypothesis))
 
 
-def asr_error_rates(ref: np.ndarray, est: np.ndarray, sr: int, *, text: str | None = None) -> dict[str, float]:
+def asr_error_rates(ref: np.ndarray, est: np.ndarray, sr: int, *, text: str | None = None,
+                    columns: tuple[str, ...] | None = None) -> dict[str, float]:
     """``asr_wer``/``asr_cer`` of the resynthesis and ``asr_wer_ref``/``asr_cer_ref`` of the reference.
 
     Lower is better; 0 is a perfect transcript, and insertions can push a rate above 1.
+    ``columns`` (default: all four) picks which signals are transcribed.
     """
     reference = normalize_text(text or "")
     if not reference:
         raise MetricError("asr: the transcript is empty after normalisation", metric="asr")
+    signals = {"": est, "_ref": ref}
     out: dict[str, float] = {}
-    for suffix, audio in (("", est), ("_ref", ref)):
-        wer, cer = _rates(reference, normalize_text(transcribe(audio, sr)))
+    for suffix in scored_signals(columns):
+        wer, cer = _rates(reference, normalize_text(transcribe(signals[suffix], sr)))
         out[f"asr_wer{suffix}"], out[f"asr_cer{suffix}"] = wer, cer
     return out

@@ -61,6 +61,10 @@ _PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "
                "key", "metric_versions")
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
+#: Seconds between checkpoint writes of a running job ...
+CHECKPOINT_SECONDS = 30.0
+#: ... or newly finished items, whichever comes first (a kill loses at most about a batch)
+CHECKPOINT_ITEMS = 8
 
 
 def row_columns(profile: str, metrics: Sequence[str] = ()) -> tuple[str, ...]:
@@ -68,10 +72,6 @@ def row_columns(profile: str, metrics: Sequence[str] = ()) -> tuple[str, ...]:
     then provenance; one list, in registry order, whatever was selected."""
     shown = set(default_metrics(profile)) | set(metrics)
     return ("item", *(m for m in METRICS if m in shown), "status", *_PROVENANCE)
-#: Seconds between checkpoint writes of a running job ...
-CHECKPOINT_SECONDS = 30.0
-#: ... or newly finished items, whichever comes first (a kill loses at most about a batch)
-CHECKPOINT_ITEMS = 8
 
 
 @dataclass(frozen=True)
@@ -212,10 +212,14 @@ def _fingerprint(path: Path | None) -> str:
     return f"{st.st_size}-{st.st_mtime_ns}"
 
 
-def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str) -> str:
+def _needs_text(metrics: Sequence[str]) -> bool:
+    return any("text" in get_metric(m).needs for m in metrics)
+
+
+def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str, *, with_text: bool) -> str:
     parts = [profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
              _fingerprint(src.ref_path), _fingerprint(src.est_path), src.pre_status or ""]
-    if any("text" in get_metric(m).needs for m in metrics):  # a corrected transcript rescored
+    if with_text:  # a corrected transcript is rescored
         parts += [src.text or "", src.language or ""]
     payload = "|".join(parts)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
@@ -255,7 +259,7 @@ class _Row:
         self.values: dict[str, float] = {}
         self.errors: dict[str, str] = {}
         self.pending = 0
-        self.delay: int | None = None
+        self.delay: float | None = None
         self.key = key
         #: metric -> why it is left out by design (not valid for the category, no transcript, ...)
         self.not_scored: dict[str, str] = {}
@@ -396,7 +400,8 @@ def compute_metrics(
     if limit:
         sources = sources[:limit]
     sim_spec = sim_model if isinstance(sim_model, str) else getattr(sim_model, "name", "custom")
-    keys = {s.item: _item_key(s, prof.name, metrics, sim_spec) for s in sources}
+    with_text = _needs_text(metrics)
+    keys = {s.item: _item_key(s, prof.name, metrics, sim_spec, with_text=with_text) for s in sources}
 
     previous = None
     done_items: set[str] = set()
@@ -434,6 +439,7 @@ def compute_metrics(
     units: dict[str, list[str]] = {}
     for m in pool_metrics:
         units.setdefault(specs[m].unit, []).append(m)
+    unit_needs_text = {unit: _needs_text(cols) for unit, cols in units.items()}
     seconds = dict.fromkeys([*(m for m in metrics if m not in pool_metrics), *units], 0.0)
     seconds["load"] = 0.0
     rows: dict[str, _Row] = {}
@@ -511,7 +517,9 @@ def compute_metrics(
                     spec = specs[cols[0]]
                     r, e, sr, kw = pair.inputs(spec.input)
                     kw = {**kw, **dict(spec.kwargs)}
-                    if "text" in get_metric(cols[0]).needs:
+                    if spec.group:  # a group computes only the columns asked for (no reference pass if none)
+                        kw["columns"] = tuple(m for m in cols if m not in row.not_scored)
+                    if unit_needs_text[unit]:
                         kw["text"] = row.src.text
                     tasks.append(((item, unit), spec.function(), r, e, sr, kw))
                     row.pending += 1

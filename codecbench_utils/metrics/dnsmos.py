@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidAudioError, require
+from .registry import scored_signals
 
 __all__ = ["DNSMOS_VERSION", "DNSMOS_SR", "dnsmos", "dnsmos_scores"]
 
@@ -105,15 +106,20 @@ def dnsmos_scores(signals: list[np.ndarray]) -> list[dict[str, float]]:
     return out
 
 
-def dnsmos(ref: np.ndarray, est: np.ndarray, sr: int) -> dict[str, float]:
+def dnsmos(ref: np.ndarray, est: np.ndarray, sr: int, *, columns: tuple[str, ...] | None = None
+           ) -> dict[str, float]:
     """DNSMOS of the resynthesis (``dnsmos_*``) and of the reference (``dnsmos_*_ref``), at 16 kHz.
 
     Higher is better, about 1 to 5. The reference's scores sit beside the resynthesis's so a
-    table can show the codec's drop on the same span of audio.
+    table can show the codec's drop on the same span of audio. ``columns`` (default: all eight)
+    picks which signals are scored: the model is the costly part, so a signal none of the
+    asked-for columns needs is not run through it.
     """
     if sr != DNSMOS_SR:
         raise InvalidAudioError(f"dnsmos: needs {DNSMOS_SR} Hz audio, got {sr}", metric="dnsmos")
-    est_s, ref_s = dnsmos_scores([est, ref])
-    out = {f"dnsmos_{k}": v for k, v in est_s.items()}
-    out.update({f"dnsmos_{k}_ref": v for k, v in ref_s.items()})
+    suffixes = scored_signals(columns)
+    signals = {"": est, "_ref": ref}
+    out: dict[str, float] = {}
+    for suffix, scores in zip(suffixes, dnsmos_scores([signals[s] for s in suffixes]), strict=True):
+        out.update({f"dnsmos_{k}{suffix}": v for k, v in scores.items()})
     return out

@@ -90,7 +90,8 @@ PAPER = Profile(
     description="reproduces the paper's reference code value for value (quirks included)",
 )
 STANDARD = Profile(
-    name="standard", resampler="soxr", compensate_delay=True, pesq_nb_sr=8000, visqol_speech_mode="speech", sim_full_length=False,
+    name="standard", resampler="soxr", compensate_delay=True, pesq_nb_sr=8000,
+    visqol_speech_mode="speech", sim_full_length=False,
     description="delay compensated, standard SI-SDR, PESQ-NB at 8 kHz, ViSQOL speech mode for speech",
 )
 PROFILES: dict[str, Profile] = {"paper": PAPER, "standard": STANDARD}

@@ -33,6 +33,7 @@ __all__ = [
     "metric_specs",
     "validity_note",
     "packages_for",
+    "scored_signals",
 ]
 
 ALL_CATEGORIES: tuple[str, ...] = ("speech", "music", "sound", "general")
@@ -47,9 +48,10 @@ Input = Literal["aligned", "pesq_nb", "visqol", "sim"]
 class Metric:
     """The facts of one result column.
 
-    ``fn``/``batched``/``kwargs`` may be one value or a mapping from profile name to value
-    (the paper's reference computes some metrics its own way). ``group`` names columns that one
-    call computes together: its function returns ``{column: value}`` for all of them.
+    ``fn``/``batched`` may be one value or a mapping from profile name to value (the paper's
+    reference computes some metrics its own way); ``kwargs`` maps a profile name to its keyword
+    arguments. ``group`` names columns that one call computes together: its function takes
+    ``columns`` (those asked for) and returns ``{column: value}`` for them.
     """
 
     name: str
@@ -84,7 +86,7 @@ class Metric:
 
     def spec(self, profile: str) -> MetricSpec:
         """The function, batched kernel and arguments this metric uses in ``profile``."""
-        kw = self.kwargs.get(profile, self.kwargs.get("*", ()))
+        kw = self.kwargs.get(profile, ())
         return MetricSpec(self.name, self.runs, self.module, self._pick(self.fn, profile),
                           self._pick(self.batched, profile), tuple(kw), self.input, self.group)
 
@@ -239,6 +241,13 @@ def validity_note(metric: str) -> str:
 def metric_specs(profile: str) -> dict[str, MetricSpec]:
     """Column -> :class:`MetricSpec` for a profile."""
     return {m.name: m.spec(profile) for m in REGISTRY}
+
+
+def scored_signals(columns: tuple[str, ...] | None) -> tuple[str, ...]:
+    """Which signals a group's asked-for columns need: ``""`` (the resynthesis), ``"_ref"`` (the reference)."""
+    if columns is None:
+        return ("", "_ref")
+    return tuple(s for s in ("", "_ref") if any(c.endswith("_ref") == bool(s) for c in columns))
 
 
 def packages_for(metrics: tuple[str, ...] | list[str]) -> set[str]:

@@ -69,3 +69,15 @@ def test_real_speech_is_recognised_and_a_damaged_copy_is_not():
     assert np.mean(damaged) > np.mean(clean) + 0.2
     x, sr = sf.read(REAL / "speech" / "alsa_front_right.flac")
     assert normalize_text(transcribe(x, sr)) == "front right"
+
+
+def test_only_the_signals_the_asked_columns_need_are_transcribed(signal, rng, monkeypatch):
+    from codecbench_utils.metrics import asr_error
+
+    x = signal(rng, 16000, 1.0)
+    heard: list[int] = []
+    monkeypatch.setattr(asr_error, "transcribe", lambda audio, sr: heard.append(id(audio)) or "front right")
+    out = asr_error_rates(x, x * 0.5, 16000, text="front right", columns=("asr_wer", "asr_cer"))
+    assert out == {"asr_wer": 0.0, "asr_cer": 0.0} and len(heard) == 1
+    assert set(asr_error_rates(x, x, 16000, text="front right")) == {"asr_wer", "asr_cer", "asr_wer_ref",
+                                                                      "asr_cer_ref"}

@@ -52,3 +52,19 @@ def test_bad_input_is_a_typed_error(signal, rng):
         dnsmos(x, bad, 16000)
     with pytest.raises(InvalidAudioError, match="non-empty"):
         dnsmos(x, x[:0], 16000)
+
+
+def test_only_the_signals_the_asked_columns_need_go_through_the_model(signal, rng, monkeypatch):
+    from codecbench_utils.metrics import dnsmos as module
+
+    x = signal(rng, 16000, 1.0).astype(np.float64)
+    y = 0.5 * x
+    full = dnsmos(x, y, 16000)
+    seen: list[int] = []
+    real = module.dnsmos_scores
+    monkeypatch.setattr(module, "dnsmos_scores", lambda sigs: seen.append(len(sigs)) or real(sigs))
+    est_only = dnsmos(x, y, 16000, columns=("dnsmos_ovrl", "dnsmos_sig"))
+    ref_only = dnsmos(x, y, 16000, columns=("dnsmos_p808_ref",))
+    assert seen == [1, 1] and set(est_only) == {"dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"}
+    assert est_only == {k: v for k, v in full.items() if not k.endswith("_ref")}
+    assert ref_only == {k: v for k, v in full.items() if k.endswith("_ref")}
