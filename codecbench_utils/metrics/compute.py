@@ -537,7 +537,7 @@ def compute_metrics(
 
                 t0 = time.perf_counter()
                 for i in (i for i in items if "sim" not in rows[i].not_scored):
-                    r, e, sr = pairs[i].sim
+                    r, e, sr, _ = pairs[i].inputs(specs["sim"].input)
                     try:
                         rows[i].set("sim", sim_fn(r, e, sr, model=model))
                     except Exception as exc:  # per-item boundary
@@ -568,19 +568,21 @@ def _run_batched(spec: Any, pairs: list[PreparedPair], items: list[str], rows: d
     """One batched kernel call; if it raises (one bad item), fall back to the per-item function."""
     if not pairs:
         return
+    # the variant the registry names, as in the pool (a batched kernel takes no per-item arguments)
+    inputs = [p.inputs(spec.input) for p in pairs]
     kw = dict(spec.kwargs)
-    refs = [p.ref for p in pairs]
-    ests = [p.est for p in pairs]
+    refs = [r for r, _, _, _ in inputs]
+    ests = [e for _, e, _, _ in inputs]
     try:
-        values = np.asarray(spec.batched_function()(refs, ests, pairs[0].sr, device=device, **kw), dtype=float)
+        values = np.asarray(spec.batched_function()(refs, ests, inputs[0][2], device=device, **kw), dtype=float)
         if values.shape != (len(pairs),):
             raise InvalidAudioError(f"{spec.column}: batched kernel returned shape {values.shape}")
     except Exception as exc:
         logger.debug("%s: batched kernel failed (%s); scoring item by item", spec.column, exc)
         fn = spec.function()
-        for item, p in zip(items, pairs, strict=True):
+        for item, (r, e, sr, extra) in zip(items, inputs, strict=True):
             try:
-                rows[item].set(spec.column, fn(p.ref, p.est, p.sr, **kw))
+                rows[item].set(spec.column, fn(r, e, sr, **extra, **kw))
             except Exception as item_exc:  # per-item boundary
                 rows[item].set(spec.column, item_exc)
         return
