@@ -29,7 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m codecbench_utils.demo --out $(RUNS)
+	$(PY) -m codecbench_utils.demo --out $(RUNS) --figures figures
 
 $(TEST_STAMP): $(STAMP) requirements-test.txt
 	$(BIN)/pip install -r requirements-test.txt

@@ -46,6 +46,25 @@ def _key_value(text: str, flag: str, form: str) -> tuple[str, object]:
     return key, yaml.safe_load(value)
 
 
+def _old_flag(parser: argparse.ArgumentParser, flag: str = "--profile") -> None:
+    """An old flag kept for one release: hidden from --help, read by :func:`_renamed_flag`."""
+    parser.add_argument(flag, dest="old_" + flag.lstrip("-").replace("-", "_"), default=None, help=argparse.SUPPRESS)
+
+
+def _renamed_flag(args: argparse.Namespace, new_flag: str, new_value: object, old_flag: str = "--profile") -> object:
+    """The value of ``new_flag``, or of its old name when only that was given (with a deprecation warning)."""
+    import warnings
+
+    from .errors import CodecBenchDeprecationWarning
+
+    old = getattr(args, "old_" + old_flag.lstrip("-").replace("-", "_"), None)
+    if old is None:
+        return new_value
+    warnings.warn(f"codecbench {args.command}: {old_flag} is now {new_flag}; the old flag goes away in the next "
+                  "release", CodecBenchDeprecationWarning, stacklevel=2)
+    return old
+
+
 # ---------------------------------------------------------------- data
 def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("data", help="list and prepare datasets")
@@ -180,12 +199,16 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("metrics", help="acoustic metrics of estimates against references")
     p.add_argument("--ref", default=None, help="folder of reference audio (or use --manifest)")
     p.add_argument("--est", required=True, help="folder of estimates (same relative paths, or <id>.flac)")
-    p.add_argument("--profile", required=True, choices=["paper", "standard"], help="paper: the reference code's values; standard: what we recommend")
+    p.add_argument("--metric-profile", default=None, choices=["paper", "standard"],
+                   help="paper: the reference code's values; standard: what we recommend (required)")
+    _old_flag(p)
     p.add_argument("--out", required=True, help="results .csv or .parquet")
     p.add_argument("--metrics", default=None,
                    help="comma-separated columns (default: the profile's: paper the paper's ten; standard adds "
                         "DNSMOS and ASR error rates); `python -m codecbench_utils.metrics.registry` lists them")
     p.add_argument("--manifest", default=None, help="manifest JSONL: items, categories, reference paths")
+    p.add_argument("--codec", default=None, help="codec id behind the estimates (every row records it and its "
+                   "fingerprint)")
     p.add_argument("--workers", type=int, default=None, help="worker processes for PESQ/ViSQOL/SDR")
     p.add_argument("--device", default="cpu", help="torch device of the batched kernels and the speaker model")
     p.add_argument("--sim-model", default="resemblyzer", help="resemblyzer or wavlm_ecapa:<checkpoint>")
@@ -202,10 +225,13 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
     if args.ref is None and args.manifest is None:
         raise SystemExit("codecbench metrics: pass --ref DIR or --manifest M.jsonl")
-    df = compute_metrics(args.ref, args.est, profile=args.profile, metrics=args.metrics, out=args.out,
+    profile = _renamed_flag(args, "--metric-profile", args.metric_profile)
+    if profile not in ("paper", "standard"):
+        raise SystemExit("codecbench metrics: error: pass --metric-profile paper or --metric-profile standard")
+    df = compute_metrics(args.ref, args.est, profile=profile, metrics=args.metrics, out=args.out,
                          workers=args.workers, device=args.device, progress=not args.no_progress,
                          sim_model=args.sim_model, manifest=args.manifest, batch_size=args.batch_size,
-                         limit=args.limit, strict=args.strict)
+                         limit=args.limit, strict=args.strict, codec=args.codec)
     n_bad = int((~df["status"].astype(str).str.startswith("ok")).sum()) if len(df) else 0
     print(f"{len(df)} items ({n_bad} with a failed metric) -> {args.out}")
     return 0
@@ -263,14 +289,17 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--codec", required=True, help="codec id (see `codecbench codecs list`)")
     p.add_argument("--stages", default="resynthesis,acoustic,asr,classification",
                    help="comma-separated subset of resynthesis,acoustic,asr,classification")
-    p.add_argument("--profile", default="demo", help="params/profiles/<profile>.yaml")
+    p.add_argument("--preset", default="demo", help="run preset: params/presets/<preset>.yaml (demo, paper)")
+    _old_flag(p)
     p.add_argument("--runs", default="runs", help="where executed notebooks and results go")
     p.add_argument("-p", "--param", action="append", default=[], metavar="STAGE.NAME=VALUE",
                    help="override one notebook parameter, e.g. -p resynthesis.limit=10")
     p.set_defaults(func=_cmd_run)
     f = sub.add_parser("figures", help="regenerate tables and figures (notebook 05)")
-    f.add_argument("--profile", default="demo", help="run preset in params/profiles")
+    f.add_argument("--preset", default="demo", help="run preset in params/presets (its figures parameters)")
+    _old_flag(f)
     f.add_argument("--runs", default="runs", help="runs folder (results of every codec)")
+    f.add_argument("--out", default=None, help="where tables and figures go (default: <runs>/figures)")
     f.add_argument("-p", "--param", action="append", default=[], metavar="figures.NAME=VALUE",
                    help="override one notebook 05 parameter")
     f.set_defaults(func=_cmd_figures)
@@ -280,6 +309,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     lb.add_argument("--manifest", default=None, help="manifest of the references (default: <runs>/*/manifest.jsonl)")
     lb.add_argument("--sample-metric", default="pesq_wb", help="metric that picks the best and worst samples")
     lb.add_argument("--clip-seconds", type=float, default=5.0, help="length of each listening clip")
+    lb.add_argument("--metric-profile", default="", choices=("", "paper", "standard"),
+                    help="acoustic rows of this metric profile (needed when the runs hold both)")
     lb.set_defaults(func=_cmd_leaderboard)
 
 
@@ -287,7 +318,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_codec
 
     stages = [s for s in args.stages.split(",") if s]
-    runs = run_codec(args.codec, stages=stages, profile=args.profile, runs=args.runs,
+    runs = run_codec(args.codec, stages=stages, preset=_renamed_flag(args, "--preset", args.preset), runs=args.runs,
                      overrides=_parse_overrides(args.param))
     for r in runs:
         print(f"{r.codec} {r.stage}: {'ok' if r.ok else 'FAILED: ' + str(r.error)} ({r.seconds:.0f} s) -> {r.notebook}")
@@ -298,7 +329,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from .leaderboard import build_leaderboard
 
     site = build_leaderboard(args.runs, args.out, manifest=args.manifest, sample_metric=args.sample_metric,
-                             clip_seconds=args.clip_seconds)
+                             clip_seconds=args.clip_seconds, metric_profile=args.metric_profile)
     print(f"leaderboard: {site.index} ({site.n_codecs} codecs, {site.n_clips} clips, {site.bytes / 2**20:.1f} MB)")
     return 0
 
@@ -306,8 +337,10 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 def _cmd_figures(args: argparse.Namespace) -> int:
     from .runner import run_figures
 
-    r = run_figures(profile=args.profile, runs=args.runs,
-                    overrides=_parse_overrides(args.param).get("figures"))
+    overrides = _parse_overrides(args.param).get("figures", {})
+    if args.out:
+        overrides["out_dir"] = args.out
+    r = run_figures(preset=_renamed_flag(args, "--preset", args.preset), runs=args.runs, overrides=overrides)
     print(f"figures: {r.notebook} ({r.seconds:.0f} s)")
     return 0
 
@@ -326,8 +359,11 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-task", type=float, default=0.0, help="Ray GPUs per task")
     p.add_argument("--max-retries", type=int, default=3, help="Ray retries of a task whose worker died")
     p.add_argument("--runs", default="runs", help="runs folder")
-    p.add_argument("--profile", default="demo", help="probe profile (params/probes)")
-    p.add_argument("--metric-profile", default="paper", choices=("paper", "standard"), help="metric profile of the acoustic stage")
+    p.add_argument("--preset", default="demo", help="run preset (params/presets): every stage's parameters")
+    p.add_argument("--probe-preset", default=None, help="probe preset (params/probes); default: the run preset's")
+    _old_flag(p)
+    p.add_argument("--metric-profile", default=None, choices=("paper", "standard"),
+                   help="metric profile of the acoustic stage; default: the run preset's")
     p.add_argument("--metrics", default=None, help="comma-separated subset of the metric columns")
     p.add_argument("--device", default="cpu", help="torch device for the stages")
     p.set_defaults(func=_cmd_sweep)
@@ -340,7 +376,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         [c for c in args.codecs.split(",") if c], [d for d in args.datasets.split(",") if d], runs=args.runs,
         stages=[s for s in args.stages.split(",") if s], n_shards=args.shards, engine=args.engine,
         address=args.address, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
-        max_retries=args.max_retries, profile=args.profile, metric_profile=args.metric_profile,
+        max_retries=args.max_retries, preset=args.preset, metric_profile=args.metric_profile,
+        probe_preset=_renamed_flag(args, "--probe-preset", args.probe_preset),
         metrics=args.metrics.split(",") if args.metrics else None, device=args.device,
     )
     print(describe_results(results))

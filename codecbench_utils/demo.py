@@ -4,8 +4,8 @@ Builds the synthetic corpus, then for ``identity`` and a few classical codecs
 (and one configuration of every other neural codec family whose weights are present) executes
 the stage notebooks with papermill (resynthesis, acoustic metrics, ASR probe,
 classification probe) into ``runs/<codec>/``, then notebook 05, which writes the
-tables and figures into ``figures/`` and an HTML report. A rerun skips finished
-work.
+tables and figures (into the project's ``figures/`` for ``make demo``) and an HTML report.
+A rerun skips finished work.
 """
 
 from __future__ import annotations
@@ -95,30 +95,32 @@ def scoring_subset(items: Sequence[ManifestItem], *, every: int = 5) -> list[Man
 
 
 def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, neural: bool = True,
-             lanes: int = 2, progress: bool = True) -> dict:
+             lanes: int = 2, progress: bool = True, figures_dir: str | Path | None = None) -> dict:
     """Prepare the mini corpus, run every stage for each codec, then the figures; return what ran.
 
     Codecs run in ``lanes`` parallel lanes (each lane executes one codec's notebooks in
     order). Kernels get one BLAS/OpenMP thread each: the small probe LSTMs are
     latency-bound, so two single-threaded lanes finish sooner than one lane using both
     cores. The acoustic stage scores a fifth of each dataset (see ``scoring_subset``);
-    ``codecbench run --profile demo`` scores the whole corpus.
+    ``codecbench run --preset demo`` scores the whole corpus. Tables and figures go to
+    ``figures_dir`` (default ``<runs>/figures``).
     """
     from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
     from .data.manifest import resolve_path, write_manifest
     from .data.registry import prepare_dataset
+    from .layout import RunsLayout
     from .runner import run_codec, run_figures
 
-    runs = Path(runs)
+    layout = RunsLayout(runs)
     t0 = time.perf_counter()
-    manifest = runs / "mini" / "manifest.jsonl"
-    items = prepare_dataset("mini", runs / "mini", out=manifest)
+    manifest = layout.manifest("mini")
+    items = prepare_dataset("mini", manifest.parent, out=manifest)
     logger.info("mini corpus: %d items (%.0f s of audio) in %.0f s", len(items), sum(i.duration for i in items),
                 time.perf_counter() - t0)
     subset = [replace(it, path=str(resolve_path(it, manifest.parent).resolve())) for it in scoring_subset(items)]
-    subset_manifest = write_manifest(subset, runs / "mini" / "scoring_subset.jsonl")
+    subset_manifest = write_manifest(subset, manifest.parent / "scoring_subset.jsonl")
     overrides = {"acoustic": {"manifest": str(subset_manifest)}}
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -126,36 +128,41 @@ def run_demo(runs: str | Path = "runs", *, codecs: Sequence[str] = DEMO_CODECS, 
     chosen = available_codecs([c for c in codecs if c not in unfetched], neural=neural)
 
     def lane(codec: str) -> list:
-        return run_codec(codec, profile="demo", runs=runs, overrides=overrides, progress=False, stop_on_error=False)
+        return run_codec(codec, preset="demo", runs=layout.root, overrides=overrides, progress=False,
+                         stop_on_error=False)
 
     with ThreadPoolExecutor(max_workers=max(1, lanes)) as pool:
         stage_runs = [r for runs_ in pool.map(lane, chosen) for r in runs_]
-    figures = run_figures(profile="demo", runs=runs, progress=progress)
+    figures = run_figures(preset="demo", runs=layout.root, progress=progress,
+                          overrides={"out_dir": str(Path(figures_dir or layout.figures_dir).resolve())})
     return {"items": len(items), "stages": stage_runs, "figures": figures}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs", help="root folder for the corpus and the runs")
+    parser.add_argument("--figures", default=None, help="where tables and figures go (default: <out>/figures)")
     parser.add_argument("--codecs", default=",".join(DEMO_CODECS))
     parser.add_argument("--no-neural", action="store_true", help="skip neural codecs even if their weights are here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from .paths import project_root
+    from .layout import RunsLayout
 
     t0 = time.perf_counter()
     with logging_redirect_tqdm():
-        done = run_demo(args.out, codecs=[c for c in args.codecs.split(",") if c], neural=not args.no_neural)
+        done = run_demo(args.out, codecs=[c for c in args.codecs.split(",") if c], neural=not args.no_neural,
+                        figures_dir=args.figures)
     print("\n== CodecBench demo ==")
     for r in done["stages"]:
         state = "ok" if r.ok else f"FAILED ({r.error})"
         print(f"  {r.codec:<14} {r.stage:<15} {state:<8} {r.seconds:6.0f} s  {r.notebook}")
-    table = project_root() / "figures" / "table3_overall.md"
+    figures = Path(args.figures or RunsLayout(args.out).figures_dir).resolve()
+    table = figures / "table3_overall.md"
     if table.is_file():
         print("\nTable 3 (all metrics, paper profile, mini corpus):\n" + table.read_text())
-    print(f"figures and tables: {project_root() / 'figures'}")
+    print(f"figures and tables: {figures}")
     print(f"report:             {done['figures'].notebook.with_suffix('.html').resolve()}")
     print(f"done in {time.perf_counter() - t0:.0f} s")
     return 0 if all(r.ok for r in done["stages"]) else 1

@@ -17,8 +17,12 @@ __all__ = [
     "CodecRuntimeError",
     "MetricError",
     "UnknownNameError",
+    "ConfigError",
+    "MissingArtefactError",
     "DiskFullError",
     "first_line",
+    "CodecBenchDeprecationWarning",
+    "renamed",
 ]
 
 
@@ -71,6 +75,14 @@ class DiskFullError(CodecBenchError, OSError):
     """The disk (or quota) filled up: the run stops, finished work is kept, a rerun resumes."""
 
 
+class ConfigError(CodecBenchError, ValueError):
+    """A parameter (CLI flag, notebook parameter, preset key) whose value cannot work."""
+
+
+class MissingArtefactError(CodecBenchError, FileNotFoundError):
+    """An upstream stage's output is not there; the message names the command that makes it."""
+
+
 class UnknownNameError(CodecBenchError, KeyError):
     """An id (codec, dataset, profile, metric) that no registry knows."""
 
@@ -96,3 +108,30 @@ def require(module: str, pip_name: str | None = None, *, purpose: str = ""):
             f"package '{module}' is not installed{what}; "
             f"install it with: pip install {pip_name or module}"
         ) from exc
+
+
+class CodecBenchDeprecationWarning(FutureWarning):
+    """An old name (flag, notebook parameter, preset folder) still accepted for one release.
+
+    A ``FutureWarning`` so that it is shown to people running notebooks and the CLI, not only to
+    test runners.
+    """
+
+
+def renamed(params: dict, renames: dict[str, str], where: str) -> dict:
+    """``params`` with each old key of ``renames`` moved to its new name, warning once per key.
+
+    Both names given is an error: which one is meant cannot be guessed.
+    """
+    import warnings
+
+    out = dict(params)
+    for old, new in renames.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise UnknownNameError(f"{where}: both '{old}' (old name) and '{new}' given; keep '{new}'")
+        warnings.warn(f"{where}: '{old}' is now called '{new}'; the old name goes away in the next release",
+                      CodecBenchDeprecationWarning, stacklevel=3)
+        out[new] = out.pop(old)
+    return out

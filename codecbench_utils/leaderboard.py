@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .audio import PathLike, load_audio
+from .layout import RunsLayout
 
 __all__ = ["build_leaderboard", "LeaderboardSite"]
 
@@ -98,7 +99,7 @@ def _metric_tables(acoustic: pd.DataFrame, facts: pd.DataFrame) -> list[str]:
 def _reference_paths(runs: Path, manifest: PathLike | None) -> dict[str, Path]:
     from .data.manifest import read_manifest, resolve_path
 
-    paths = [Path(manifest)] if manifest else sorted(runs.glob("*/manifest.jsonl"))
+    paths = [Path(manifest)] if manifest else RunsLayout(runs).manifests()
     out: dict[str, Path] = {}
     for m in paths:
         try:
@@ -137,7 +138,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
         cells = []
         for label, r in picks:
             item = str(r["item"])
-            ref, est = refs.get(item), output_path(runs / codec / "resynth", item)
+            ref, est = refs.get(item), output_path(RunsLayout(runs).resynth_dir(codec), item)
             safe = item.replace("/", "__")
             a, b = out / "audio" / codec / f"{safe}_{label}_orig.wav", out / "audio" / codec / f"{safe}_{label}_codec.wav"
             if ref is None or not _clip(ref, a, seconds) or not _clip(est, b, seconds):
@@ -159,12 +160,18 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
 
 
 def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | None = None,
-                      sample_metric: str = "pesq_wb", clip_seconds: float = 5.0) -> LeaderboardSite:
-    """Write the static leaderboard of every codec under ``runs`` into ``out``; return what was written."""
-    from .report import figures_config, load_results, make_figures, make_tables
+                      sample_metric: str = "pesq_wb", clip_seconds: float = 5.0,
+                      metric_profile: str = "") -> LeaderboardSite:
+    """Write the static leaderboard of every codec under ``runs`` into ``out``; return what was written.
 
-    runs, out = Path(runs), Path(out)
-    cfg = figures_config(runs=runs, out_dir=out / "assets", profile="demo")  # checks the runs folder first
+    ``metric_profile`` picks the acoustic rows when the runs hold more than one profile.
+    """
+    from .report import load_results, make_figures, make_tables
+    from .stages import figures
+
+    out = Path(out).resolve()
+    cfg = figures.config(runs=Path(runs).resolve(), out_dir=out / "assets", metric_profile=metric_profile)
+    runs = cfg.runs  # checked: the runs folder exists
     if out.exists():
         shutil.rmtree(out)
     (out / "assets").mkdir(parents=True)
@@ -195,7 +202,7 @@ def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | Non
     refs = _reference_paths(runs, manifest)
     clips, n_clips = _samples(runs, out, acoustic, refs, sample_metric, clip_seconds)
     parts += [f"<h2>Listening samples (best and worst speech item by {html.escape(sample_metric)})</h2>", *clips]
-    prov = {"metric_profiles": sorted(set(acoustic.get("profile", pd.Series(dtype=str)).dropna())),
+    prov = {"metric_profiles": sorted(set(acoustic.get("metric_profile", pd.Series(dtype=str)).dropna())),
             "metric_versions": sorted(set(acoustic.get("metric_versions", pd.Series(dtype=str)).dropna()))[:3]}
     parts += ["<h2>Provenance</h2>", f"<pre>{html.escape(json.dumps(prov, indent=1))}</pre>"]
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>CodecBench leaderboard</title>"

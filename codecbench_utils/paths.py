@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "params_dir", "notebooks_dir"]
+__all__ = ["project_root", "params_dir", "notebooks_dir", "project_path"]
 
 
 def project_root() -> Path:
@@ -25,3 +25,15 @@ def params_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"
+
+
+def project_path(path: str | os.PathLike, *, base: str | os.PathLike | None = None) -> Path:
+    """An absolute path: ``path`` itself when absolute, else relative to ``base`` (default: the project root).
+
+    Notebook defaults such as ``runs/mini/manifest.jsonl`` are written relative to the project root,
+    so they mean the same file whether the kernel starts in the root (papermill) or in ``notebooks/``
+    (JupyterLab). Command-line paths are made absolute against the caller's folder before they
+    reach a notebook (see :func:`codecbench_utils.runner.stage_parameters`).
+    """
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else Path(base if base is not None else project_root()) / p

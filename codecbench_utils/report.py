@@ -1,9 +1,11 @@
-"""Stage 05: the paper's tables and figures regenerated from result files alone.
+"""The paper's tables and figures regenerated from result files alone (stage 05's work).
 
 Reads ``<runs>/<codec>/acoustic/*.parquet`` (per-item metric rows),
 ``<runs>/<codec>/probes/*.parquet`` (ASR and classification probe results) and
 ``<runs>/<codec>/resynth/index.jsonl`` (measured bitrates); writes Markdown,
-CSV and LaTeX tables and PNG + SVG figures into ``out_dir`` (``figures/``).
+CSV and LaTeX tables and PNG + SVG figures into ``out_dir``. The functions take the
+stage's config (:class:`codecbench_utils.stages.figures.Config`: ``runs``, ``out_dir``,
+``metric_profile``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,17 +28,12 @@ from .probes.results import (
     summarize_asr,
 )
 
-__all__ = ["FiguresConfig", "Results", "figures_config", "load_results", "make_tables", "make_figures",
-           "show_tables", "show_figures"]
+__all__ = ["Results", "load_results", "make_tables", "make_figures"]
+
+if TYPE_CHECKING:
+    from .stages.figures import Config
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FiguresConfig:
-    runs: Path
-    out_dir: Path
-    profile: str
 
 
 @dataclass
@@ -54,25 +52,17 @@ class Results:
                 f"{len(self.classification)} classification probe rows")
 
 
-def figures_config(*, runs: str | Path = "runs", out_dir: str | Path = "figures", profile: str = "demo") -> FiguresConfig:
-    """Validate notebook 05's parameters."""
-    runs = Path(runs)
-    if not runs.is_dir():
-        raise FileNotFoundError(f"runs folder not found: '{runs}'; run `codecbench run --codec ID` first")
-    if profile not in ("demo", "paper", "standard"):
-        raise ValueError(f"profile must be demo, paper or standard, got '{profile}'")
-    return FiguresConfig(runs, Path(out_dir), profile)
-
-
 def _codec_facts(runs: Path, codecs: list[str]) -> pd.DataFrame:
     from .codecs.registry import codec_specs
     from .codecs.resynth import read_index
+    from .layout import RunsLayout
 
+    layout = RunsLayout(runs)
     specs = codec_specs()
     rows = []
     for c in codecs:
         spec = specs.get(c)
-        recs = [r for r in read_index(runs / c / "resynth").values() if r.status == "ok" and r.bitrate_kbps]
+        recs = [r for r in read_index(layout.resynth_dir(c)).values() if r.status == "ok" and r.bitrate_kbps]
         measured = float(np.mean([r.bitrate_kbps for r in recs])) if recs else np.nan
         nominal = spec.kbps if spec is not None and spec.kbps is not None else np.nan
         rows.append({"codec": c, "family": spec.family if spec else "", "nominal_kbps": nominal,
@@ -80,11 +70,25 @@ def _codec_facts(runs: Path, codecs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["codec", "family", "nominal_kbps", "kbps"])
 
 
-def load_results(cfg: FiguresConfig) -> Results:
-    """Collect every codec's result files under ``cfg.runs``."""
-    acoustic = tables.collect_results(cfg.runs, "acoustic")
-    if not acoustic.empty and "profile" in acoustic.columns and cfg.profile != "demo":
-        acoustic = acoustic[acoustic["profile"] == cfg.profile]
+def _one_metric_profile(acoustic: pd.DataFrame, wanted: str) -> pd.DataFrame:
+    """The rows of one metric profile: ``wanted``, or the only one there is; two mixed in one mean is refused."""
+    if acoustic.empty or "metric_profile" not in acoustic.columns:
+        return acoustic
+    if wanted:
+        return acoustic[acoustic["metric_profile"] == wanted]
+    found = sorted(set(acoustic["metric_profile"].dropna()))
+    if len(found) > 1:
+        from .errors import ConfigError
+
+        raise ConfigError(f"the acoustic results hold rows of metric profiles {found}; a table mixing them would "
+                          "mean nothing: pass metric_profile (notebook 05, `codecbench figures -p "
+                          "figures.metric_profile=NAME`, `codecbench leaderboard --metric-profile NAME`)")
+    return acoustic
+
+
+def load_results(cfg: Config) -> Results:
+    """Collect every codec's result files under ``cfg.runs`` (acoustic rows of one metric profile)."""
+    acoustic = _one_metric_profile(tables.collect_results(cfg.runs, "acoustic"), cfg.metric_profile)
     asr = read_probe_results(cfg.runs, ASR_FILE)
     cls = read_probe_results(cfg.runs, CLS_FILE)
     names = sorted(set(acoustic.get("codec", pd.Series(dtype=str))) | set(asr.get("codec", pd.Series(dtype=str)))
@@ -181,7 +185,7 @@ def _asr_against_reference(items: pd.DataFrame, reference: str = "identity") -> 
     return pd.DataFrame(rows)
 
 
-def make_tables(results: Results, cfg: FiguresConfig) -> dict[str, pd.DataFrame]:
+def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
     """Write Table 3, 4, 7-10, 5 and the paper comparisons into ``cfg.out_dir``; return them."""
     out = cfg.out_dir
     made: dict[str, pd.DataFrame] = {}
@@ -236,7 +240,7 @@ def _bubble_frame(results: Results) -> pd.DataFrame:
     return facts.merge(_final_wer(results.asr), on="codec", how="left").merge(sim, on="codec", how="left")
 
 
-def make_figures(results: Results, cfg: FiguresConfig) -> list[Path]:
+def make_figures(results: Results, cfg: Config) -> list[Path]:
     """Figure 2 (WER vs SIM bubbles), rate–quality curves and per-category bars (PNG + SVG)."""
     import matplotlib.pyplot as plt
 
@@ -266,24 +270,3 @@ def make_figures(results: Results, cfg: FiguresConfig) -> list[Path]:
                 plt.close(fig)
     logger.info("wrote %d figure files to %s", len(paths), cfg.out_dir)
     return paths
-
-
-def show_tables(made: dict[str, pd.DataFrame], *, floatfmt: str = ".3f"):
-    """All tables as one HTML block (a heading per table) for the notebook."""
-    from IPython.display import HTML
-
-    parts = []
-    for name, df in made.items():
-        parts.append(f"<h3>{name}</h3>" + tables.flat_table(df).to_html(
-            index=False, float_format=lambda v: format(v, floatfmt), na_rep="–"))
-    return HTML("".join(parts) if parts else "<p><i>no result files found</i></p>")
-
-
-def show_figures(paths: list[Path]):
-    """The PNG figures inline, one under another."""
-    from IPython.display import HTML
-
-    from .display import png_img
-
-    imgs = [f"<h4>{p.stem}</h4>{png_img(p.read_bytes())}" for p in paths if p.suffix == ".png"]
-    return HTML("".join(imgs) if imgs else "<p><i>no figures</i></p>")

@@ -52,7 +52,6 @@ def failed_cells(df: Any, cols: Sequence[str]) -> Any:
     before that column say it in ``status`` (``"pesq_wb, stoi: not valid for category music"``);
     without either, the registry's validity rule decides.
     """
-    import pandas as pd
 
     missing = df[list(cols)].isna()
     if "not_scored" in df.columns:
@@ -62,7 +61,7 @@ def failed_cells(df: Any, cols: Sequence[str]) -> Any:
     else:
         if "category" not in df.columns:
             return missing
-        profiles = df["profile"] if "profile" in df.columns else pd.Series("paper", index=df.index)
+        profiles = _metric_profiles(df)
         for m in cols:
             if m in METRICS:
                 missing[m] &= np.asarray([metric_is_valid(m, c if isinstance(c, str) else None,
@@ -72,6 +71,16 @@ def failed_cells(df: Any, cols: Sequence[str]) -> Any:
     for m in cols:
         missing[m] &= ~left_out.map(lambda names, m=m: m in names).to_numpy(dtype=bool)
     return missing
+
+
+def _metric_profiles(df: Any) -> Any:
+    """Each row's metric profile (``metric_profile``, or ``profile`` in files written before the rename)."""
+    import pandas as pd
+
+    for col in ("metric_profile", "profile"):
+        if col in df.columns:
+            return df[col]
+    return pd.Series("paper", index=df.index)
 
 
 def _left_out_in_status(status: str) -> list[str]:
@@ -120,7 +129,8 @@ def aggregate(
     metrics = [m for m in (metrics or METRIC_COLUMNS) if m in df.columns]
     keys = [c for c in by if c in df.columns and df[c].notna().any()]
     groups = df.groupby(keys, dropna=False, sort=True) if keys else [((), df)]
-    profile = df["profile"].dropna().iloc[0] if "profile" in df.columns and df["profile"].notna().any() else None
+    known = _metric_profiles(df).dropna()
+    profile = known.iloc[0] if len(known) else None
     failed = failed_cells(df, metrics)
     out = []
     for gkey, g in groups:

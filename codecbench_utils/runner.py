@@ -1,29 +1,31 @@
 """Papermill orchestration: run the stage notebooks for a codec, and the figures notebook.
 
-``params/profiles/<profile>.yaml`` holds, per stage, the notebook parameters as
-templates (``{codec}``, ``{runs}`` are filled in). Overrides are checked
-against the notebook's own parameters (``papermill.inspect_notebook``) and an
-unknown name is an error, where papermill alone would only warn. Executed
-notebooks land in ``<runs>/<codec>/`` (figures: ``<runs>/figures/``).
+A run preset, ``params/presets/<preset>.yaml``, holds per stage the notebook parameters as
+templates (``{codec}``, ``{runs}``, ``{dataset}``, ``{preset}`` are filled in). Overrides are checked
+against the notebook's own parameters (``papermill.inspect_notebook``) and an unknown name is an
+error, where papermill alone would only warn. The runs root and every path given as an override
+are made absolute against the caller's folder first, so ``codecbench run --runs X`` works from
+any folder. Executed notebooks land where :class:`~codecbench_utils.layout.RunsLayout` says.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UnknownNameError, first_line
+from .errors import CodecBenchDeprecationWarning, UnknownNameError, first_line, renamed
+from .layout import RunsLayout
 from .paths import notebooks_dir, params_dir, project_root
+from .stages import STAGES, get_stage, notebook_of
 
 __all__ = [
     "STAGES",
-    "STAGE_NOTEBOOKS",
-    "FIGURES_NOTEBOOK",
-    "load_profile",
+    "load_preset",
     "stage_parameters",
     "check_parameters",
     "run_notebook",
@@ -35,14 +37,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-STAGES: tuple[str, ...] = ("resynthesis", "acoustic", "asr", "classification")
-STAGE_NOTEBOOKS: dict[str, str] = {
-    "resynthesis": "01_resynthesis.ipynb",
-    "acoustic": "02_acoustic_metrics.ipynb",
-    "asr": "03_asr_probe.ipynb",
-    "classification": "04_classification_probe.ipynb",
-}
-FIGURES_NOTEBOOK = "05_figures.ipynb"
+PRESETS_DIR = "presets"
+#: the folder run presets lived in before they were called presets (read for one release)
+_OLD_PRESETS_DIR = "profiles"
 
 
 @dataclass
@@ -60,14 +57,26 @@ class StageRun:
         return self.error is None
 
 
-def load_profile(profile: str) -> dict[str, Any]:
-    """Read ``params/profiles/<profile>.yaml``."""
+def _preset_path(preset: str) -> Path | None:
+    for folder in (PRESETS_DIR, _OLD_PRESETS_DIR):
+        path = params_dir() / folder / f"{preset}.yaml"
+        if path.is_file():
+            if folder == _OLD_PRESETS_DIR:
+                warnings.warn(f"run preset '{preset}' found in params/{_OLD_PRESETS_DIR}/; move it to "
+                              f"params/{PRESETS_DIR}/ (the old folder goes away in the next release)",
+                              CodecBenchDeprecationWarning, stacklevel=3)
+            return path
+    return None
+
+
+def load_preset(preset: str) -> dict[str, Any]:
+    """Read the run preset ``params/presets/<preset>.yaml``."""
     import yaml
 
-    path = params_dir() / "profiles" / f"{profile}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in (params_dir() / "profiles").glob("*.yaml"))
-        raise UnknownNameError(f"unknown profile '{profile}'; known: {', '.join(known)}")
+    path = _preset_path(preset)
+    if path is None:
+        known = sorted(p.stem for p in (params_dir() / PRESETS_DIR).glob("*.yaml"))
+        raise UnknownNameError(f"unknown run preset '{preset}'; known: {', '.join(known)}")
     return yaml.safe_load(path.read_text()) or {}
 
 
@@ -81,15 +90,29 @@ def _fill(value: Any, subst: Mapping[str, str]) -> Any:
     return value
 
 
-def stage_parameters(stage: str, *, codec: str | None, profile: str, runs: str | Path = "runs",
-                     overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The parameters a stage notebook gets: profile templates filled in, then overrides."""
-    if stage not in STAGE_NOTEBOOKS and stage != "figures":
-        raise UnknownNameError(f"unknown stage '{stage}'; known: {', '.join(STAGES)}, figures")
-    prof = load_profile(profile)
+def _absolute_paths(stage: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Path parameters given relative to the caller's folder, made absolute (empty stays empty)."""
+    paths = get_stage(stage).PATH_PARAMS
+    return {k: (str(Path(v).expanduser().resolve()) if k in paths and isinstance(v, str) and v else v)
+            for k, v in params.items()}
+
+
+def stage_parameters(stage: str, *, codec: str | None, preset: str = "demo", runs: str | Path = "runs",
+                     dataset: str | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters a stage notebook gets: the preset's templates filled in, then overrides.
+
+    ``runs`` and the path parameters among ``overrides`` are taken relative to the current
+    folder; old parameter names (``profile``) are accepted with a deprecation warning.
+    """
+    module = get_stage(stage)
+    prof = load_preset(preset)
     templates = (prof.get("stages") or {}).get(stage, {})
-    params = _fill(templates, {"codec": codec or "", "runs": str(runs), "profile": profile})
-    params.update(overrides or {})
+    layout = RunsLayout(runs)
+    subst = {"codec": codec or "", "runs": str(layout.root), "preset": preset,
+             "dataset": dataset or prof.get("dataset", "")}
+    params = renamed(_fill(templates, subst), module.RENAMED, f"preset '{preset}', stage {stage}")
+    given = renamed(dict(overrides or {}), module.RENAMED, f"stage {stage} override")
+    params.update(_absolute_paths(stage, given))
     return params
 
 
@@ -126,20 +149,23 @@ def _describe(exc: BaseException) -> str:
     return first_line(exc)
 
 
-def run_codec(codec: str, *, stages: Sequence[str] = STAGES, profile: str = "demo",
+def run_codec(codec: str, *, stages: Sequence[str] = STAGES, preset: str = "demo",
               runs: str | Path = "runs", overrides: Mapping[str, Mapping[str, Any]] | None = None,
-              progress: bool = True, stop_on_error: bool = True) -> list[StageRun]:
-    """Run the stage notebooks for one codec into ``<runs>/<codec>/``."""
+              progress: bool = True, stop_on_error: bool = True, **old: Any) -> list[StageRun]:
+    """Run the stage notebooks for one codec into ``<runs>/<codec>/`` (``profile=`` is ``preset``'s old name)."""
     from .codecs.registry import get_spec
 
+    preset = renamed(old, {"profile": "preset"}, "run_codec").get("preset", preset)
     get_spec(codec)
+    for stage in stages:
+        if stage not in STAGES:
+            raise UnknownNameError(f"unknown stage '{stage}'; known: {', '.join(STAGES)}")
+    layout = RunsLayout(runs)
     out: list[StageRun] = []
     for stage in stages:
-        if stage not in STAGE_NOTEBOOKS:
-            raise UnknownNameError(f"unknown stage '{stage}'; known: {', '.join(STAGES)}")
-        src = notebooks_dir() / STAGE_NOTEBOOKS[stage]
-        dst = Path(runs) / codec / STAGE_NOTEBOOKS[stage]
-        params = stage_parameters(stage, codec=codec, profile=profile, runs=runs,
+        src = notebooks_dir() / notebook_of(stage)
+        dst = layout.stage_notebook(codec, stage)
+        params = stage_parameters(stage, codec=codec, preset=preset, runs=layout.root,
                                   overrides=(overrides or {}).get(stage))
         logger.info("%s: stage %s -> %s", codec, stage, dst)
         t0 = time.perf_counter()
@@ -155,12 +181,15 @@ def run_codec(codec: str, *, stages: Sequence[str] = STAGES, profile: str = "dem
     return out
 
 
-def run_figures(*, profile: str = "demo", runs: str | Path = "runs",
-                overrides: Mapping[str, Any] | None = None, progress: bool = True) -> StageRun:
-    """Execute notebook 05 (tables and figures from the result files) into ``<runs>/figures/``."""
-    src = notebooks_dir() / FIGURES_NOTEBOOK
-    dst = Path(runs) / "figures" / FIGURES_NOTEBOOK
-    params = stage_parameters("figures", codec=None, profile=profile, runs=runs, overrides=overrides)
+def run_figures(*, preset: str = "demo", runs: str | Path = "runs", overrides: Mapping[str, Any] | None = None,
+                progress: bool = True, **old: Any) -> StageRun:
+    """Execute notebook 05 into ``<runs>/figures/``; its tables and figures go there too unless
+    ``overrides`` names another ``out_dir``."""
+    preset = renamed(old, {"profile": "preset"}, "run_figures").get("preset", preset)
+    layout = RunsLayout(runs)
+    src = notebooks_dir() / notebook_of("figures")
+    dst = layout.figures_notebook
+    params = stage_parameters("figures", codec=None, preset=preset, runs=layout.root, overrides=overrides)
     t0 = time.perf_counter()
     run_notebook(src, dst, params, progress=progress)
     export_html(dst)
@@ -181,3 +210,4 @@ def export_html(notebook: str | Path) -> Path:
     out = notebook.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out
+

@@ -13,6 +13,10 @@ drivers as a local run and write to the same places, keyed the same way, so:
 Stages depend on each other per (codec, dataset, shard): acoustic after
 resynthesis; the probes (not sharded: one task per codec) after every
 resynthesis shard of that codec.
+
+Every task runs a stage module (:mod:`codecbench_utils.stages`) with the parameters of the
+run preset (``params/presets``), the same as ``codecbench run``; the sweep overrides only what
+sharding needs (the manifest, the acoustic output file) and what its flags name.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import UnknownNameError, first_line
-from .runner import STAGES
+from .errors import ConfigError, MetricError, MissingArtefactError, UnknownNameError, first_line, renamed
+from .layout import RunsLayout
+from .stages import STAGES, get_stage
 
 __all__ = [
     "SHARDED_STAGES",
@@ -54,15 +59,42 @@ KILL_ONCE_ENV = "CODECBENCH_SWEEP_KILL_ONCE"
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """Everything a task needs besides its own coordinates (picklable, absolute paths)."""
+    """Everything a task needs besides its own coordinates (picklable, absolute paths).
+
+    Stage parameters come from the run ``preset``; ``metric_profile``, ``probe_preset``,
+    ``metrics`` and ``probe_steps`` override it when set.
+    """
 
     runs: Path
-    profile: str = "demo"
-    metric_profile: str = "paper"
+    preset: str = "demo"
+    metric_profile: str | None = None
+    probe_preset: str | None = None
     metrics: tuple[str, ...] | None = None
     device: str = "cpu"
     workers: int = 0
     probe_steps: int = 0
+
+    @property
+    def layout(self) -> RunsLayout:
+        return RunsLayout(self.runs)
+
+    def parameters(self, task: SweepTask) -> dict[str, Any]:
+        """The stage's parameters for this task: the preset's, then the sweep's overrides."""
+        from .runner import stage_parameters
+
+        over: dict[str, Any] = {}
+        if task.stage == "acoustic":
+            over = {"metric_profile": self.metric_profile, "metrics": ",".join(self.metrics or ()) or None,
+                    "workers": self.workers or None, "device": self.device}
+        elif task.stage in ("asr", "classification"):
+            over = {"preset": self.probe_preset, "device": self.device, "steps": self.probe_steps or None}
+            if task.stage == "classification":
+                over.pop("steps")
+        elif task.stage == "resynthesis":
+            over = {"device": self.device}
+        over = {k: v for k, v in over.items() if v is not None}
+        return stage_parameters(task.stage, codec=task.codec, preset=self.preset, runs=self.runs,
+                                dataset=task.dataset, overrides=over)
 
 
 @dataclass(frozen=True)
@@ -96,7 +128,7 @@ class TaskResult:
 def shard_range(n_items: int, shard: int, n_shards: int) -> tuple[int, int]:
     """Contiguous ``[start, stop)`` of shard ``shard`` out of ``n_shards`` (sizes differ by at most 1)."""
     if not 0 <= shard < n_shards:
-        raise ValueError(f"shard {shard} out of range for {n_shards} shards")
+        raise ConfigError(f"shard {shard} out of range for {n_shards} shards")
     base, extra = divmod(n_items, n_shards)
     start = shard * base + min(shard, extra)
     return start, start + base + (1 if shard < extra else 0)
@@ -104,7 +136,7 @@ def shard_range(n_items: int, shard: int, n_shards: int) -> tuple[int, int]:
 
 def manifest_path(cfg: SweepConfig, dataset: str) -> Path:
     """A dataset's prepared manifest: ``<runs>/<dataset>/manifest.jsonl``."""
-    return cfg.runs / dataset / "manifest.jsonl"
+    return cfg.layout.manifest(dataset)
 
 
 def _shard_items(cfg: SweepConfig, task: SweepTask) -> list:
@@ -120,12 +152,12 @@ def _shard_items(cfg: SweepConfig, task: SweepTask) -> list:
 
 
 def _acoustic_shard_file(cfg: SweepConfig, task: SweepTask) -> Path:
-    return cfg.runs / task.codec / "acoustic" / "shards" / f"{task.dataset}.{task.shard:04d}-of-{task.n_shards:04d}.parquet"
+    return cfg.layout.acoustic_shard_file(task.codec, task.dataset, task.shard, task.n_shards)
 
 
 def acoustic_file(runs: Path, codec: str, dataset: str) -> Path:
     """Where a codec's per-item metric rows for a dataset live (sweep and serial run alike)."""
-    return Path(runs) / codec / "acoustic" / f"{dataset}.parquet"
+    return RunsLayout(runs).acoustic_file(codec, dataset)
 
 
 def _kill_once_if_asked(n_done: int, n_items: int) -> None:
@@ -136,50 +168,56 @@ def _kill_once_if_asked(n_done: int, n_items: int) -> None:
         os._exit(137)
 
 
-def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
-    from .codecs.registry import load_codec
-    from .codecs.resynth import resynthesize
+def _shard_manifest(cfg: SweepConfig, task: SweepTask, folder: Path) -> Path:
+    """The shard's items as a manifest of their own (absolute paths) in ``folder``."""
+    from .data.manifest import write_manifest
 
-    items = _shard_items(cfg, task)
-    out = cfg.runs / task.codec / "resynth"
-    codec = load_codec(task.codec, device=cfg.device)
+    return write_manifest(_shard_items(cfg, task), folder / "manifest.jsonl")
+
+
+def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
+    import tempfile
+
+    stage = get_stage("resynthesis")
+    params = cfg.parameters(task)
+    out = Path(params["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    n_items = len(_shard_items(cfg, task))
     recorded = 0
 
     def after_item(_rec: object) -> None:
         nonlocal recorded
         recorded += 1
-        _kill_once_if_asked(recorded, len(items))
+        _kill_once_if_asked(recorded, n_items)
 
-    s = resynthesize(codec, items, out, device=cfg.device, progress=False, on_item=after_item)
+    with tempfile.TemporaryDirectory(prefix="shard-", dir=cfg.layout.codec_dir(task.codec)) as tmp:
+        params["manifest"] = str(_shard_manifest(cfg, task, Path(tmp)))
+        s = stage.run(stage.config(**params), progress=False, on_item=after_item)
     return {"done": s.n_done, "skipped": s.n_skipped, "failed": s.n_failed}
 
 
 def _run_acoustic(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
     import tempfile
 
-    from .data.manifest import write_manifest
-    from .metrics.compute import compute_metrics
-
-    items = _shard_items(cfg, task)
+    stage = get_stage("acoustic")
+    params = cfg.parameters(task)
     out = _acoustic_shard_file(cfg, task)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="shard-", dir=out.parent) as tmp:
-        shard_manifest = write_manifest(items, Path(tmp) / "manifest.jsonl")
-        df = compute_metrics(None, cfg.runs / task.codec / "resynth", profile=cfg.metric_profile,
-                             metrics=list(cfg.metrics) if cfg.metrics else None, out=out,
-                             workers=cfg.workers, device=cfg.device, progress=False, manifest=shard_manifest)
+        params.update(manifest=str(_shard_manifest(cfg, task, Path(tmp))), out=str(out))
+        # metric workers: none by default (0 in the stage means every core); tasks are the parallelism
+        scfg = replace(stage.config(**params), workers=cfg.workers)
+        df = stage.run(scfg, progress=False)
     failed = int((df["status"] != "ok").sum()) if "status" in df.columns else 0
     return {"items": len(df), "failed": failed}
 
 
 def _run_probe(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
-    from .probes.stage import probe_stage_config, run_asr_stage, run_classification_stage
-
-    pcfg = probe_stage_config(task.stage, codec=task.codec, profile=cfg.profile, runs=cfg.runs,
-                              manifest=str(manifest_path(cfg, task.dataset)), device=cfg.device,
-                              steps=cfg.probe_steps, progress=False)
-    result = run_asr_stage(pcfg) if task.stage == "asr" else run_classification_stage(pcfg)
-    rows = getattr(result, "rows", None)
+    stage = get_stage(task.stage)
+    params = cfg.parameters(task)
+    params["manifest"] = str(manifest_path(cfg, task.dataset))
+    result = stage.run(stage.config(**params, progress=False))
+    rows = getattr(result, "table", None)
     return {"rows": len(rows) if rows is not None else 0}
 
 
@@ -213,7 +251,7 @@ def plan_sweep(codecs: Sequence[str], datasets: Sequence[str], *, stages: Sequen
     if unknown:
         raise UnknownNameError(f"unknown stage(s) {unknown}; known: {', '.join(SWEEP_STAGES)}")
     if n_shards < 1:
-        raise ValueError(f"n_shards must be >= 1, got {n_shards}")
+        raise ConfigError(f"n_shards must be >= 1, got {n_shards}")
     tasks = []
     for stage in SWEEP_STAGES:
         if stage not in stages:
@@ -248,7 +286,7 @@ def merge_acoustic(cfg: SweepConfig, codec: str, dataset: str, n_shards: int) ->
     df = pd.concat([read_results(f) for f in files], ignore_index=True)
     dup = df["item"].duplicated()
     if dup.any():  # cannot happen with atomic shard files; refuse rather than double count
-        raise RuntimeError(f"{codec}/{dataset}: {int(dup.sum())} duplicated item rows across shards")
+        raise MetricError(f"{codec}/{dataset}: {int(dup.sum())} duplicated item rows across shards")
     return write_results(df, acoustic_file(cfg.runs, codec, dataset))
 
 
@@ -256,9 +294,14 @@ def run_sweep(codecs: Sequence[str], datasets: Sequence[str], *, runs: str | Pat
               stages: Sequence[str] = SWEEP_STAGES, n_shards: int = 1,
               engine: Literal["local", "ray"] = "local", address: str | None = None,
               cpus_per_task: float = 1.0, gpus_per_task: float = 0.0, max_retries: int = 3,
-              profile: str = "demo", metric_profile: str = "paper", metrics: Sequence[str] | None = None,
-              device: str = "cpu", probe_steps: int = 0, progress: bool = True) -> list[TaskResult]:
+              preset: str = "demo", metric_profile: str | None = None, probe_preset: str | None = None,
+              metrics: Sequence[str] | None = None, device: str = "cpu", probe_steps: int = 0,
+              progress: bool = True, **old: Any) -> list[TaskResult]:
     """Plan and run a sweep; returns one result per task (in plan order).
+
+    Each stage gets the run ``preset``'s parameters; ``metric_profile`` and ``probe_preset``
+    override the preset's (``profile=``, the old name of ``probe_preset``, is accepted for one
+    release).
 
     ``engine="ray"`` submits each task with ``num_cpus=cpus_per_task`` and
     ``num_gpus=gpus_per_task``; Ray retries a task whose worker dies up to
@@ -267,13 +310,14 @@ def run_sweep(codecs: Sequence[str], datasets: Sequence[str], *, runs: str | Pat
     """
     from tqdm.auto import tqdm
 
+    probe_preset = renamed(old, {"profile": "probe_preset"}, "run_sweep").get("probe_preset", probe_preset)
     # metric workers: 0 (in the task's process); parallelism comes from the tasks themselves
-    cfg = SweepConfig(Path(runs).resolve(), profile, metric_profile, tuple(metrics) if metrics else None, device,
-                      0, probe_steps)
+    cfg = SweepConfig(RunsLayout(runs).root, preset, metric_profile, probe_preset,
+                      tuple(metrics) if metrics else None, device, 0, probe_steps)
     tasks = plan_sweep(codecs, datasets, stages=stages, n_shards=n_shards)
     for ds in datasets:
         if not manifest_path(cfg, ds).is_file():
-            raise FileNotFoundError(f"dataset '{ds}': no manifest at {manifest_path(cfg, ds)}; prepare it with "
+            raise MissingArtefactError(f"dataset '{ds}': no manifest at {manifest_path(cfg, ds)}; prepare it with "
                                     f"`codecbench data prepare {ds} --root ... --out {manifest_path(cfg, ds)}`")
     logger.info("sweep: %d tasks (%s engine)", len(tasks), engine)
     bar = tqdm(total=len(tasks), desc="sweep", unit="task", disable=not progress)

@@ -80,12 +80,21 @@ def paper_id(model: str, nq: object, sample_rate: object = None) -> str | None:
 
 
 def collect_results(runs: str | Path, kind: str = "acoustic") -> pd.DataFrame:
-    """Concatenate ``<runs>/<codec>/<kind>/*.parquet`` with a ``codec`` column (empty frame if none)."""
+    """Concatenate ``<runs>/<codec>/<kind>/*.parquet`` (empty frame if none).
+
+    Rows carry their ``codec`` since the driver writes it; files written before that get it from
+    their folder.
+    """
+    from .layout import RunsLayout
+    from .metrics.compute import read_results
+
+    layout = RunsLayout(runs)
     frames = []
-    for path in sorted(Path(runs).glob(f"*/{kind}/*.parquet")):
-        df = pd.read_parquet(path)
-        if "codec" not in df.columns:
-            df.insert(0, "codec", path.parts[-3])
+    for path in sorted(layout.root.glob(f"*/{kind}/*.parquet")):
+        df = read_results(path)
+        if "codec" not in df.columns or df["codec"].isna().all():
+            df = df.drop(columns=["codec"], errors="ignore")
+            df.insert(0, "codec", layout.codec_of(path))
         df["source_file"] = str(path)
         frames.append(df)
     if not frames:

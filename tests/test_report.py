@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from codecbench_utils import report, tables
+from codecbench_utils.stages import figures as figures_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 CODECS = ("dac_24k_nq8", "opus_6k", "identity")
@@ -69,7 +70,7 @@ def test_compare_with_paper_reports_difference():
 def test_report_writes_every_table_and_figure(tmp_path, rng):
     runs = tmp_path / "runs"
     _fake_runs(runs, rng)
-    cfg = report.figures_config(runs=runs, out_dir=tmp_path / "fig", profile="paper")
+    cfg = figures_stage.config(runs=runs, out_dir=tmp_path / "fig", metric_profile="paper")
     res = report.load_results(cfg)
     made = report.make_tables(res, cfg)
     for name in ("table3_overall", "table4_categories", "table7_speech", "table8_music", "table9_sound",
@@ -96,7 +97,7 @@ def test_notebook_05_runs_under_papermill(tmp_path, rng):
     runs = tmp_path / "runs"
     _fake_runs(runs, rng)
     pm.execute_notebook(str(ROOT / "notebooks/05_figures.ipynb"), str(tmp_path / "05.ipynb"),
-                        parameters={"runs": str(runs), "out_dir": str(tmp_path / "fig"), "profile": "paper"},
+                        parameters={"runs": str(runs), "out_dir": str(tmp_path / "fig"), "metric_profile": "paper"},
                         cwd=str(ROOT), progress_bar=False, kernel_name="python3")
     assert (tmp_path / "fig" / "fig2_wer_vs_sim.png").is_file()
     assert (tmp_path / "fig" / "table3_overall.md").is_file()
@@ -107,17 +108,17 @@ def test_codecbench_figures_writes_html_report(tmp_path, rng):
 
     runs = tmp_path / "runs"
     _fake_runs(runs, rng)
-    r = run_figures(profile="paper", runs=runs, overrides={"out_dir": str(tmp_path / "fig")}, progress=False)
+    r = run_figures(preset="paper", runs=runs, overrides={"out_dir": str(tmp_path / "fig")}, progress=False)
     html = r.notebook.with_suffix(".html").read_text()
     assert "table3_overall" in html and "data:image/png;base64" in html
-    assert "figures_config(" not in html  # code hidden: a report, not a notebook dump
+    assert "stage.config(" not in html  # code hidden: a report, not a notebook dump
 
 
 def test_show_figures_embeds_each_png_once(tmp_path):
     import base64
     import re
 
-    from codecbench_utils.report import show_figures
+    from codecbench_utils.stages.figures import show_figures
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(40))
     (tmp_path / "table3.png").write_bytes(png)

@@ -8,6 +8,7 @@ from codecbench_utils import runner
 from codecbench_utils.cli import main
 from codecbench_utils.data.manifest import ManifestItem, write_manifest
 from codecbench_utils.errors import UnknownNameError
+from codecbench_utils.layout import STAGE_NOTEBOOKS
 
 
 def _mini_manifest(runs, rng):
@@ -22,7 +23,7 @@ def _mini_manifest(runs, rng):
 
 
 def test_stage_parameters_fill_templates(tmp_path):
-    p = runner.stage_parameters("resynthesis", codec="opus_6k", profile="demo", runs=tmp_path,
+    p = runner.stage_parameters("resynthesis", codec="opus_6k", preset="demo", runs=tmp_path,
                                 overrides={"limit": 3})
     assert p["codec"] == "opus_6k"
     assert p["out_dir"] == f"{tmp_path}/opus_6k/resynth"
@@ -30,13 +31,13 @@ def test_stage_parameters_fill_templates(tmp_path):
 
 
 def test_unknown_parameter_profile_and_stage_are_rejected():
-    nb = runner.notebooks_dir() / runner.STAGE_NOTEBOOKS["resynthesis"]
+    nb = runner.notebooks_dir() / STAGE_NOTEBOOKS["resynthesis"]
     with pytest.raises(UnknownNameError, match=r"no parameter\(s\) \['codek'\]"):
         runner.check_parameters(nb, {"codek": "x"})
-    with pytest.raises(UnknownNameError, match="unknown profile"):
-        runner.load_profile("nope")
+    with pytest.raises(UnknownNameError, match="unknown run preset"):
+        runner.load_preset("nope")
     with pytest.raises(UnknownNameError, match="unknown stage"):
-        runner.stage_parameters("mixing", codec="x", profile="demo")
+        runner.stage_parameters("mixing", codec="x", preset="demo")
 
 
 def test_run_codec_executes_resynthesis_notebook(tmp_path, rng):

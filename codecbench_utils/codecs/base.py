@@ -104,6 +104,9 @@ class Codec:
     here; it returns ``None`` or the reason it cannot.
     """
 
+    #: the Python distributions whose versions change this backend's output (in its fingerprint)
+    PACKAGES: tuple[str, ...] = ()
+
     def __init__(self, spec: CodecSpec, *, device: str = "cpu") -> None:
         self.spec = spec
         self.device = device

@@ -183,6 +183,8 @@ class PyAVCodec(Codec):
         ``-pts`` (AMR-NB: FFmpeg says 50, the codec's 5 ms lookahead is 40).
     """
 
+    PACKAGES = ("av",)
+
     def __init__(self, spec: CodecSpec, *, device: str = "cpu") -> None:
         super().__init__(spec, device=device)
         _raise_if_unavailable(spec, self.available(spec))
@@ -465,6 +467,8 @@ class Codec2Codec(Codec):
 
     ``spec.options.mode`` is one of ``CODEC2_MODES`` (``"3200"``, ``"1200"``, ``"700C"``, ...).
     """
+
+    PACKAGES = ("pycodec2",)
 
     def __init__(self, spec: CodecSpec, *, device: str = "cpu") -> None:
         super().__init__(spec, device=device)

@@ -152,6 +152,8 @@ class HFCodec(Codec):
         A local checkpoint folder; overrides ``spec.options["weights"]``.
     """
 
+    PACKAGES = ("transformers", "torch")
+
     MODEL_CLASS: str = ""
 
     def __init__(self, spec: CodecSpec, *, device: str = "cpu",

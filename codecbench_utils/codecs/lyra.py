@@ -146,6 +146,8 @@ class LyraCodec(Codec):
         Items coded in parallel by ``resynthesize_batch`` (default: the CPU count).
     """
 
+    PACKAGES = ("ai-edge-litert",)
+
     def __init__(self, spec: CodecSpec, *, device: str = "cpu", weights: str | os.PathLike[str] | None = None,
                  workers: int | None = None) -> None:
         super().__init__(spec, device=device)

@@ -79,6 +79,8 @@ def _on_sys_path(folder: Path) -> Iterator[None]:
 class RepoCheckoutCodec(Codec):
     """Base of the repository-checkout adapters: path checks, imports, padding."""
 
+    PACKAGES = ("torch",)
+
     #: where the code comes from (for error messages)
     SOURCE: str = ""
     #: options that must name existing paths, and where to get each
@@ -300,6 +302,8 @@ class StableCodecCodec(RepoCheckoutCodec):
     (loaded with ``HF_HUB_OFFLINE=1``), or ``options.model_config`` + ``options.checkpoint``
     name local files.
     """
+
+    PACKAGES = ("stable-codec", "torch")
 
     SOURCE = "pip install stable-codec"
     HOP = 640  # 16 kHz / 25 Hz

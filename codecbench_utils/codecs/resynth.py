@@ -29,13 +29,12 @@ from tqdm.auto import tqdm
 from ..atomic import atomic_path, is_disk_full, remove_stale_temps
 from ..audio import PathLike, check_audio, load_audio, save_audio
 from ..data.manifest import ManifestItem, read_manifest, resolve_path, validate_manifest
-from ..errors import CodecRuntimeError, DiskFullError, InvalidAudioError
+from ..errors import CodecRuntimeError, ConfigError, DiskFullError, InvalidAudioError
 from .base import Codec, CodecSpec, Resynthesis
+from .fingerprint import codec_fingerprint
 from .registry import get_spec, load_codec
 
-__all__ = ["ResynthRecord", "ResynthSummary", "ResynthConfig", "resynthesize", "resynth_config",
-           "run_resynthesis", "summary_frame", "listening_examples", "read_index", "codec_fingerprint",
-           "output_path", "INDEX_NAME"]
+__all__ = ["ResynthRecord", "ResynthSummary", "resynthesize", "read_index", "output_path", "INDEX_NAME"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +86,6 @@ class ResynthSummary:
             if r.status != "ok":
                 lines.append(f"  failed {r.id}: {r.reason}")
         return "\n".join(lines)
-
-
-def codec_fingerprint(spec: CodecSpec, extra: str = "") -> str:
-    """Hash of everything that changes a codec's output: its spec and backend versions."""
-    payload = json.dumps(spec.to_dict(), sort_keys=True, default=str) + extra
-    return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
 def _file_hash(path: Path) -> str:
@@ -271,7 +264,7 @@ def resynthesize(
     if limit is not None:
         items = items[:limit]
     if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     if isinstance(codec, Codec):
         model = codec
     else:
@@ -373,64 +366,3 @@ def resynthesize(
     if summary.n_failed:
         logger.warning("%d item(s) failed; see %s", summary.n_failed, out / INDEX_NAME)
     return summary
-
-
-@dataclass(frozen=True)
-class ResynthConfig:
-    """Validated parameters of the resynthesis stage (what notebook 01 runs)."""
-
-    codec: str
-    manifest: Path
-    out_dir: Path
-    device: str = "cpu"
-    batch_size: int | None = None
-    limit: int | None = None
-
-
-def resynth_config(*, codec: str, manifest: PathLike, out_dir: PathLike, device: str = "cpu",
-                   batch_size: int = 0, limit: int = 0) -> ResynthConfig:
-    """Check the stage parameters up front (unknown codec, missing manifest, bad values).
-
-    ``limit`` 0 means every item and ``batch_size`` 0 the codec's default (papermill
-    parameters cannot be ``None`` on the CLI).
-    """
-    get_spec(codec)  # raises UnknownNameError listing the known ids
-    manifest = Path(manifest)
-    if not manifest.is_file():
-        raise FileNotFoundError(f"manifest not found: '{manifest}'; make one with "
-                                "`codecbench data prepare NAME --root DIR --out M.jsonl`")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got '{device}'")
-    if batch_size < 0 or limit < 0:
-        raise ValueError(f"batch_size and limit must be >= 0, got {batch_size}, {limit}")
-    return ResynthConfig(codec, manifest, Path(out_dir), device, batch_size or None, limit or None)
-
-
-def run_resynthesis(cfg: ResynthConfig, *, progress: bool = True) -> ResynthSummary:
-    """Run the stage from a config (one call per notebook cell)."""
-    return resynthesize(cfg.codec, cfg.manifest, cfg.out_dir, device=cfg.device, limit=cfg.limit,
-                        batch_size=cfg.batch_size, progress=progress)
-
-
-def summary_frame(summary: ResynthSummary):
-    """Per-item records as a pandas DataFrame (status, reason, bitrate, timings)."""
-    import pandas as pd
-
-    return pd.DataFrame([r.to_dict() for r in summary.records]).drop(columns=["key"], errors="ignore")
-
-
-def listening_examples(cfg: ResynthConfig, *, n: int = 3, max_seconds: float = 10.0):
-    """Players for the first ``n`` finished items of each category: original vs resynthesized."""
-    from ..display import listening_table
-
-    items = read_manifest(cfg.manifest)
-    index = read_index(cfg.out_dir)
-    rows, per_cat = [], {}
-    for it in items:
-        rec = index.get(it.id)
-        if rec is None or rec.status != "ok" or per_cat.get(it.category, 0) >= n:
-            continue
-        per_cat[it.category] = per_cat.get(it.category, 0) + 1
-        rows.append((f"{it.id} ({it.category})", resolve_path(it, cfg.manifest.parent),
-                     output_path(cfg.out_dir, it.id)))
-    return listening_table(rows, max_seconds=max_seconds)

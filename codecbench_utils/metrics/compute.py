@@ -47,9 +47,6 @@ __all__ = [
     "read_results",
     "write_results",
     "parse_metrics",
-    "MetricsConfig",
-    "metrics_config",
-    "run_metrics",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,8 +54,10 @@ logger = logging.getLogger(__name__)
 #: Files considered audio when matching folders.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
 #: Columns after the metrics: what the row is about and how it was made.
-_PROVENANCE = ("dataset", "category", "profile", "sim_model", "delay_samples", "delay_confidence", "not_scored",
-               "key", "metric_versions")
+_PROVENANCE = ("codec", "codec_fingerprint", "dataset", "category", "metric_profile", "sim_model", "delay_samples",
+               "delay_confidence", "not_scored", "key", "metric_versions")
+#: Columns of result files written before the renaming, read under their new names.
+_OLD_COLUMNS = {"profile": "metric_profile"}
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
@@ -205,6 +204,16 @@ def metric_versions(metrics: Sequence[str]) -> str:
     return json.dumps(out, sort_keys=True)
 
 
+def _codec_columns(codec: str | None) -> dict[str, str | None]:
+    """``codec`` and ``codec_fingerprint`` of the rows (both None for plain folders)."""
+    if not codec:
+        return {"codec": None, "codec_fingerprint": None}
+    from ..codecs.fingerprint import codec_fingerprint
+    from ..codecs.registry import get_spec
+
+    return {"codec": codec, "codec_fingerprint": codec_fingerprint(get_spec(codec))}
+
+
 def _fingerprint(path: Path | None) -> str:
     if path is None or not path.is_file():
         return "none"
@@ -239,13 +248,15 @@ def read_results(path: PathLike) -> Any:
 
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        text = ("item", "status", "key", "dataset", "category", "sim_model", "profile", "not_scored",
-                "metric_versions")
+        text = ("item", "status", "key", "codec", "codec_fingerprint", "dataset", "category", "sim_model",
+                "metric_profile", "profile", "not_scored", "metric_versions")
         head = pd.read_csv(path, nrows=0).columns
         # an item may be called "nan" or "NA": only numeric columns get NaN parsing
         na = {c: ["", "nan", "NaN"] if c not in text else [""] for c in head}
-        return pd.read_csv(path, dtype={c: str for c in text if c in head}, keep_default_na=False, na_values=na)
-    return pd.read_parquet(path)
+        df = pd.read_csv(path, dtype={c: str for c in text if c in head}, keep_default_na=False, na_values=na)
+    else:
+        df = pd.read_parquet(path)
+    return df.rename(columns={old: new for old, new in _OLD_COLUMNS.items() if new not in df.columns})
 
 
 # ---------------------------------------------------------------- per-item state
@@ -341,6 +352,7 @@ def compute_metrics(
     limit: int | None = None,
     resume: bool = True,
     strict: bool = False,
+    codec: str | None = None,
 ) -> Any:
     """Score every (reference, estimate) pair with the metrics of a profile.
 
@@ -376,13 +388,18 @@ def compute_metrics(
     strict : bool
         Folder mode: refuse two files of one item (``x.flac`` and ``x.wav``) instead of
         scoring the first and warning about the rest.
+    codec : str, optional
+        The codec id behind the estimates: every row then carries ``codec`` and its
+        ``codec_fingerprint`` (spec, backend versions, weight checksums). Empty for two
+        plain folders.
 
     Returns
     -------
     pandas.DataFrame
-        One row per item: ``item``, the ten metric columns (NaN where not computed
-        or failed), ``status`` (``ok`` or ``metric: reason; ...``), then ``dataset,
-        category, profile, sim_model, delay_samples, key, metric_versions``.
+        One row per item: ``item``, the metric columns (NaN where not computed
+        or failed), ``status`` (``ok`` or ``metric: reason; ...``), then ``codec,
+        codec_fingerprint, dataset, category, metric_profile, sim_model, delay_samples, ...,
+        key, metric_versions`` (:func:`row_columns`).
         ``df.attrs["seconds"]`` holds the time spent per metric (worker time for
         pooled metrics).
     """
@@ -423,7 +440,7 @@ def compute_metrics(
         if prof.name == "paper" and not model.name.startswith("wavlm_ecapa"):
             logger.warning("SIM with %s is not comparable with the paper's numbers (WavLM-Large+ECAPA-TDNN); "
                            "pass sim_model='wavlm_ecapa:<wavlm_large_finetune.pth>'", model.name)
-    meta = {"profile": prof.name, "sim_model": model.name if model is not None else
+    meta = {**_codec_columns(codec), "metric_profile": prof.name, "sim_model": model.name if model is not None else
             (sim_spec if "sim" in metrics else None), "metric_versions": metric_versions(metrics)}
 
     if workers is None:
@@ -588,51 +605,3 @@ def _run_batched(spec: Any, pairs: list[PreparedPair], items: list[str], rows: d
         return
     for item, v in zip(items, values, strict=True):
         rows[item].set(spec.column, v)
-
-
-# ---------------------------------------------------------------- notebook 02 helpers
-@dataclass(frozen=True)
-class MetricsConfig:
-    """Validated parameters of notebook 02 (one call derives everything else)."""
-
-    codec: str
-    manifest: Path
-    resynth_dir: Path
-    profile: str
-    out: Path
-    metrics: tuple[str, ...]
-    workers: int | None
-    device: str
-    limit: int | None
-    sim_model: str
-
-    def example_paths(self) -> dict[str, dict[str, Path]]:
-        """``ref_paths`` and ``est_paths`` (item id -> file) for the listening widgets."""
-        pairs = find_pairs(None, self.resynth_dir, manifest=self.manifest)
-        return {"ref_paths": {p.item: p.ref_path for p in pairs},
-                "est_paths": {p.item: p.est_path for p in pairs if p.est_path is not None}}
-
-
-def metrics_config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, profile: str, out: PathLike,
-                   metrics: str = "", workers: int = 0, device: str = "cpu", limit: int = 0,
-                   sim_model: str = "resemblyzer") -> MetricsConfig:
-    """Check notebook 02's parameters; empty ``metrics`` means all, ``workers=0`` means all cores."""
-    prof = get_profile(profile).name
-    manifest = Path(manifest)
-    if not manifest.is_file():
-        raise ManifestError(f"manifest not found: '{manifest}'; run `codecbench data prepare` first")
-    resynth = Path(resynth_dir)
-    if not resynth.is_dir():
-        raise ManifestError(f"resynthesis folder not found: '{resynth}'; run notebook 01 for codec '{codec}'")
-    return MetricsConfig(codec=codec, manifest=manifest, resynth_dir=resynth, profile=prof, out=Path(out),
-                         metrics=parse_metrics(metrics or None, prof), workers=workers or None, device=device,
-                         limit=limit or None, sim_model=sim_model)
-
-
-def run_metrics(cfg: MetricsConfig, *, progress: bool = True) -> Any:
-    """``compute_metrics`` with a notebook config; adds a ``codec`` column."""
-    df = compute_metrics(None, cfg.resynth_dir, profile=cfg.profile, metrics=cfg.metrics, out=cfg.out,
-                         workers=cfg.workers, device=cfg.device, progress=progress, sim_model=cfg.sim_model,
-                         manifest=cfg.manifest, limit=cfg.limit)
-    df.insert(1, "codec", cfg.codec)
-    return df

@@ -168,7 +168,7 @@ class ASRResult:
     codec: str
     feature: str
     source: str
-    profile: str
+    preset: str
     dataset: str
     seed: int
     step: int  # the selected checkpoint's step
@@ -555,7 +555,7 @@ def train_asr_probe(
     from .features import parse_feature_source
 
     return ASRResult(codec=codec, feature=parse_feature_source(features.source).label, source=features.source,
-                     profile=cfg.profile, dataset=dataset, seed=seed, step=int(ck["step"]), wer=e_wer, cer=e_cer,
+                     preset=cfg.profile, dataset=dataset, seed=seed, step=int(ck["step"]), wer=e_wer, cer=e_cer,
                      n_items=len(eval_ids), select_wer=float(state["best_wer"]),
                      select_cer=float(state.get("best_cer", math.nan)), wer_lo=wer_lo, wer_hi=wer_hi,
                      cer_lo=cer_lo, cer_hi=cer_hi, floor=CTC_FLOOR, above_floor=bool(cer_hi < CTC_FLOOR),

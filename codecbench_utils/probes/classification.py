@@ -158,7 +158,7 @@ class FoldResult:
     codec: str
     feature: str
     source: str
-    profile: str
+    preset: str
     dataset: str
     seed: int
     fold: int
@@ -389,7 +389,7 @@ def cross_validate(
         from sklearn.metrics import f1_score
 
         results.append(FoldResult(
-            codec=codec, feature=label, source=features.source, profile=cfg.profile, dataset=dataset, seed=seed,
+            codec=codec, feature=label, source=features.source, preset=cfg.profile, dataset=dataset, seed=seed,
             fold=int(fold), accuracy=float(np.mean(pred == y_test)),
             f1_macro=float(f1_score(y_test, pred, average="macro", labels=np.arange(len(classes)),
                                     zero_division=0)),
@@ -417,7 +417,7 @@ def _empty_like(data: _Data) -> _Data:
 
 def summarize_folds(rows: Sequence[FoldResult | dict[str, Any]],
                     predictions: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Accuracy (and macro F1) per (codec, feature, profile, dataset, head, pooling), with its uncertainty.
+    """Accuracy (and macro F1) per (codec, feature, preset, dataset, head, pooling), with its uncertainty.
 
     ``accuracy`` is the mean over all (seed, fold) runs; ``seed_std`` is the spread of the
     per-seed accuracies (how much a rerun moves it) and ``fold_std`` the mean within-seed spread
@@ -429,7 +429,7 @@ def summarize_folds(rows: Sequence[FoldResult | dict[str, Any]],
     """
     import pandas as pd
 
-    keys = ("codec", "feature", "source", "profile", "dataset", "head", "pooling")
+    keys = ("codec", "feature", "source", "preset", "dataset", "head", "pooling")
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
         d = r.to_dict() if isinstance(r, FoldResult) else dict(r)

@@ -7,6 +7,7 @@ Overrides are keyword arguments; an unknown name is an error, never ignored.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from ..errors import UnknownNameError
 from ..paths import params_dir
 
-__all__ = ["ASRConfig", "ClassificationConfig", "load_probe_profile", "probe_profiles", "preset_seeds"]
+__all__ = ["ASRConfig", "ClassificationConfig", "load_probe_profile", "probe_profiles", "preset_seeds", "torch_threads"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +180,17 @@ def _read_profile(profile: str, directory: Path | None) -> dict[str, Any]:
         raise UnknownNameError(f"probe profile '{profile}': unknown top-level keys {unknown}; "
                                "known: asr, classification, seeds")
     return data
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run a block with ``n`` torch threads (0: unchanged); small LSTMs are latency-bound."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

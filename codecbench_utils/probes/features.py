@@ -294,7 +294,7 @@ def make_extractor(source: str | FeatureSource, *, manifest_dir: PathLike | None
             f"codec '{src.codec_id}' has no continuous embeddings; probe 'logmel:<its resynthesis dir>' instead",
             codec_id=src.codec_id,
         )
-    from ..codecs.resynth import codec_fingerprint
+    from ..codecs.fingerprint import codec_fingerprint
 
     spec = codec.spec  # type: ignore[attr-defined]
     if not spec.frame_rate:

@@ -12,11 +12,11 @@ aggregates are CSV, never counted twice)::
     <runs>/<codec>/probes/classification_items.csv        one row per test item and seed (true, predicted)
     <runs>/<codec>/probes/classification_summary.csv      accuracy with 95% interval, chance, spreads
 
-Columns: ``asr``: codec, feature, source, profile, dataset, seed, step, wer, cer,
+Columns: ``asr``: codec, feature, source, preset, dataset, seed, step, wer, cer,
 n_items, selected, ...; ``asr_curves``: codec, feature, dataset, seed, step,
-train_loss, dev_loss, dev_wer, lr; ``classification``: codec, feature, profile,
+train_loss, dev_loss, dev_wer, lr; ``classification``: codec, feature, preset,
 dataset, seed, fold, accuracy, n_classes, n_train, n_test, ...;
-``classification_summary``: codec, feature, profile, dataset, accuracy (mean),
+``classification_summary``: codec, feature, preset, dataset, accuracy (mean),
 accuracy_std, accuracy_pm, ... ``feature`` is ``codec_embedding``,
 ``logmel_original`` or ``logmel_resynth``.
 """
@@ -30,7 +30,7 @@ from typing import Any
 from ..atomic import write_frame
 from ..audio import PathLike
 
-__all__ = ["probe_results_dir", "write_table", "read_probe_results", "summarize_asr", "asr_item_rows",
+__all__ = ["write_table", "read_probe_results", "summarize_asr", "asr_item_rows",
            "compare_asr", "ASR_FILE", "ASR_ITEMS_FILE", "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE",
            "CLS_ITEMS_FILE", "CLS_SUMMARY_FILE"]
 
@@ -41,11 +41,6 @@ ASR_SUMMARY_FILE = "asr_summary.csv"
 ASR_CURVES_FILE = "asr_curves.csv"
 CLS_FILE = "classification.parquet"
 CLS_SUMMARY_FILE = "classification_summary.csv"
-
-
-def probe_results_dir(root: PathLike, codec: str) -> Path:
-    """``<root>/<codec>/probes``."""
-    return Path(root) / codec / "probes"
 
 
 def write_table(rows: Sequence[dict[str, Any]] | Any, path: PathLike) -> Path:
@@ -60,7 +55,9 @@ def read_probe_results(root: PathLike, name: str = ASR_FILE) -> Any:
     """Concatenate ``<root>/*/probes/<name>`` of every codec into one DataFrame (empty if none)."""
     import pandas as pd
 
-    paths = sorted(Path(root).glob(f"*/probes/{name}"))
+    from ..layout import RunsLayout
+
+    paths = RunsLayout(root).probe_files(name)
     frames = [pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -97,7 +94,7 @@ def summarize_asr(rows: Sequence[dict[str, Any]] | Any, items: Any = None) -> An
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     if df.empty:
         return df
-    keys = [k for k in ("codec", "feature", "source", "profile", "dataset") if k in df.columns]
+    keys = [k for k in ("codec", "feature", "source", "preset", "dataset") if k in df.columns]
     g = df.groupby(keys, sort=False)
     agg = {"wer": ("wer", "mean"), "wer_seed_std": ("wer", lambda s: float(s.std(ddof=0)))}
     if "cer" in df.columns:

@@ -28,10 +28,9 @@ from ..audio import PathLike
 from ..data.manifest import read_manifest
 from ..errors import ManifestError
 from .cache import extract_features
-from .config import load_probe_profile
+from .config import load_probe_profile, torch_threads
 from .features import make_extractor, parse_feature_source
 from .results import asr_item_rows, compare_asr, summarize_asr, write_table
-from .stage import torch_threads
 
 __all__ = ["ProbeRun", "probe_manifest"]
 

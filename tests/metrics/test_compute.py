@@ -66,7 +66,7 @@ def test_rows_values_and_failures(dirs, tmp_path):
     assert "no estimate file" in rows.loc["noest", "status"]
     assert np.isnan(rows.loc["short", "pesq_wb"]) and "pesq_wb: " in rows.loc["short", "status"]
     assert np.isnan(rows.loc["silent", "pesq_nb"]) and "pesq_nb: ref is silent" in rows.loc["silent", "status"]
-    assert rows.loc["good0", "profile"] == "paper"
+    assert rows.loc["good0", "metric_profile"] == "paper"
     assert "pesq" in json.loads(rows.loc["good0", "metric_versions"])
     # csv round trip
     back = read_results(out)
@@ -136,7 +136,7 @@ def test_cli_metrics(dirs, tmp_path, capsys):
 
     ref, est = dirs
     out = tmp_path / "cli.csv"
-    rc = main(["metrics", "--ref", str(ref), "--est", str(est), "--profile", "standard", "--out", str(out),
+    rc = main(["metrics", "--ref", str(ref), "--est", str(est), "--metric-profile", "standard", "--out", str(out),
                "--metrics", "mse,pesq_wb", "--workers", "0", "--no-progress"])
     assert rc == 0 and "7 items" in capsys.readouterr().out
     df = read_results(out)

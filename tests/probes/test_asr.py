@@ -150,7 +150,7 @@ def test_rows_record_the_effective_configuration_and_auto_splits(alphabet, alpha
     cfg = load_probe_profile("demo", "asr", hidden_size=24, eval_every=10, ckpt_every=10)
     res = train_asr_probe(alphabet_features, items, cfg, tmp_path, dataset="alpha", steps=10, progress=False)
     recorded = json.loads(res.config)
-    assert recorded["hidden_size"] == 24 and recorded["steps"] == 10 and res.profile == "demo"
+    assert recorded["hidden_size"] == 24 and recorded["steps"] == 10 and res.preset == "demo"
     libri = ["train-clean-100"] * 5 + ["train-clean-360"] * 9 + ["dev-clean"] * 2 + ["dev-other"] * 3 + \
         ["test-clean"] * 2
     auto = load_probe_profile("demo", "asr", train_split="auto", eval_split="auto", select_split="auto")

@@ -7,21 +7,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from codecbench_utils.codecs.resynth import resynthesize
 from codecbench_utils.data.manifest import write_manifest
 from codecbench_utils.errors import UnknownNameError
-from codecbench_utils.probes.stage import probe_stage_config
+from codecbench_utils.stages._probe import probe_stage_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_stage_config_validates_and_derives(tmp_path):
-    cfg = probe_stage_config("asr", codec="identity", profile="paper", seeds="0, 2", runs=tmp_path)
+    cfg = probe_stage_config("asr", codec="identity", preset="paper", seeds="0, 2", runs=tmp_path)
     assert cfg.datasets == ("librispeech",) and cfg.seeds == (0, 2) and cfg.steps is None
     assert cfg.probe_cfg.hidden_size == 1024 and cfg.probe_cfg.steps == 400_000
     assert cfg.out_dir == tmp_path / "identity" / "probes"
     assert cfg.resynth_dir == tmp_path / "identity" / "resynth"
     assert cfg.features == ("codec", "logmel:original", "logmel:resynth")
-    for bad in ({"codec": "nope"}, {"profile": "nope"}, {"features": "mfcc:x"}, {"device": "tpu"},
+    for bad in ({"codec": "nope"}, {"preset": "nope"}, {"features": "mfcc:x"}, {"device": "tpu"},
                 {"hidden_units": 3}):
         kwargs = {"codec": "identity", **bad}
         with pytest.raises(UnknownNameError):
@@ -41,8 +42,10 @@ def test_notebooks_03_04_write_results_that_notebook_05_reads(tmp_path, alphabet
     items += [it.__class__(**{**it.__dict__, "path": str(t_root / it.path)}) for it in t_items]
     manifest = write_manifest(items, tmp_path / "manifest.jsonl")
     runs = tmp_path / "runs"
-    common = {"codec": "identity", "profile": "demo", "runs": str(runs), "manifest": str(manifest),
+    common = {"codec": "identity", "preset": "demo", "runs": str(runs), "manifest": str(manifest),
               "device": "cpu"}
+    # stage 01 first: a probe stage does not resynthesize behind the user's back
+    resynthesize("identity", manifest, runs / "identity" / "resynth", progress=False)
     pm.execute_notebook(str(ROOT / "notebooks/03_asr_probe.ipynb"), str(tmp_path / "03.ipynb"),
                         parameters={**common, "datasets": "alpha_speech", "features": "logmel:original",
                                     "steps": 20}, cwd=str(ROOT), progress_bar=False, kernel_name="python3")
@@ -51,13 +54,13 @@ def test_notebooks_03_04_write_results_that_notebook_05_reads(tmp_path, alphabet
                         cwd=str(ROOT), progress_bar=False, kernel_name="python3")
     out = runs / "identity" / "probes"
     asr = pd.read_parquet(out / "asr.parquet")
-    assert {"codec", "feature", "profile", "seed", "step", "wer", "cer", "n_items", "dataset"} <= set(asr.columns)
+    assert {"codec", "feature", "preset", "seed", "step", "wer", "cer", "n_items", "dataset"} <= set(asr.columns)
     assert asr[["codec", "feature", "dataset", "train_steps"]].values.tolist() == [
         ["identity", "logmel_original", "alpha_speech", 20]]
     curves = pd.read_csv(out / "asr_curves.csv")
     assert curves["step"].tolist() == [20]
     folds = pd.read_parquet(out / "classification.parquet")
-    assert {"codec", "feature", "profile", "dataset", "seed", "fold", "accuracy", "n_classes", "n_train",
+    assert {"codec", "feature", "preset", "dataset", "seed", "fold", "accuracy", "n_classes", "n_train",
             "n_test"} <= set(folds.columns)
     assert sorted(folds["feature"].unique()) == ["logmel_original", "logmel_resynth"]
     summary = pd.read_csv(out / "classification_summary.csv")
@@ -70,7 +73,7 @@ def test_notebooks_03_04_write_results_that_notebook_05_reads(tmp_path, alphabet
 
 
 def test_notebook_overrides_drop_unset_values_and_keep_yaml_nulls():
-    from codecbench_utils.probes.stage import notebook_overrides
+    from codecbench_utils.stages.asr import notebook_overrides
 
     assert notebook_overrides("", hidden_size=0, lr=0.0, head="", threads=1) == {"threads": 1}
     assert notebook_overrides("{select_split: null, eval_split: test-clean}", hidden_size=64) == {
@@ -83,7 +86,7 @@ def test_notebook_overrides_drop_unset_values_and_keep_yaml_nulls():
 def test_torch_threads_is_set_and_restored():
     import torch
 
-    from codecbench_utils.probes.stage import torch_threads
+    from codecbench_utils.stages._probe import torch_threads
 
     before = torch.get_num_threads()
     with torch_threads(1):

@@ -1,0 +1,54 @@
+"""A codec configuration's fingerprint: what keys resynthesis files, cached features and result rows.
+
+It hashes everything known to change a codec's output without loading it: the spec (the YAML),
+the versions of the backend's packages (``Codec.PACKAGES``) and the weights' identity where the
+codec declares it (the sha256 of each pinned file, or the Hugging Face repo and revision). A
+weight file given only as a local path is identified by its path, not its bytes: hashing
+gigabytes on every run would cost more than it catches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from .base import CodecSpec
+
+__all__ = ["codec_fingerprint", "fingerprint_payload"]
+
+
+def _versions(packages: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for p in packages:
+        try:
+            out[p] = version(p)
+        except PackageNotFoundError:
+            out[p] = "missing"
+    return out
+
+
+def _weights(spec: CodecSpec, cls: Any) -> dict[str, Any]:
+    try:
+        plan = cls.fetch_plan(spec)
+    except Exception:  # a plan that cannot be built (bad YAML) is reported by `codecs list`, not here
+        plan = None
+    if plan is None:
+        return {}
+    return {"files": {f.name: f.sha256 for f in plan.files}, "hub": [plan.hub_repo, plan.hub_revision]}
+
+
+def fingerprint_payload(spec: CodecSpec) -> dict[str, Any]:
+    """What :func:`codec_fingerprint` hashes (spec, backend package versions, weight identity)."""
+    from .registry import BACKENDS, codec_class
+
+    cls = codec_class(spec) if spec.backend in BACKENDS else None
+    return {"spec": spec.to_dict(), "packages": _versions(getattr(cls, "PACKAGES", ())),
+            "weights": _weights(spec, cls) if cls is not None else {}}
+
+
+def codec_fingerprint(spec: CodecSpec, extra: str = "") -> str:
+    """16 hex digits identifying a codec configuration's output (``extra`` separates uses, e.g. embeddings)."""
+    payload = json.dumps(fingerprint_payload(spec), sort_keys=True, default=str) + extra
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
