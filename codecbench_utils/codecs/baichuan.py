@@ -57,7 +57,7 @@ import numpy as np
 from ..audio import check_audio, fit_length, resample
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
 from .base import CodecSpec, Encoded
-from .native import RepoCheckoutCodec
+from .checkout import RepoCheckoutCodec
 
 __all__ = ["BaichuanCodec"]
 

@@ -54,7 +54,7 @@ import numpy as np
 from ..audio import fit_length
 from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError, first_line
 from .base import CodecSpec, Encoded
-from .native import RepoCheckoutCodec, _on_sys_path, option_path
+from .checkout import RepoCheckoutCodec, _on_sys_path, option_path
 
 __all__ = ["FlowDecCodec"]
 

@@ -28,11 +28,11 @@ BACKENDS: dict[str, str] = {
     "hf_xcodec": "codecbench_utils.codecs.hf:XcodecCodec",
     "hf_xcodec2": "codecbench_utils.codecs.hf:Xcodec2Codec",
     "hf_wavtokenizer": "codecbench_utils.codecs.hf:WavTokenizerCodec",
-    "bigcodec": "codecbench_utils.codecs.native:BigCodecCodec",
-    "maskgct": "codecbench_utils.codecs.native:MaskGCTCodec",
+    "bigcodec": "codecbench_utils.codecs.bigcodec:BigCodecCodec",
+    "maskgct": "codecbench_utils.codecs.maskgct:MaskGCTCodec",
     "flowdec": "codecbench_utils.codecs.flowdec:FlowDecCodec",
     "baichuan": "codecbench_utils.codecs.baichuan:BaichuanCodec",
-    "stablecodec": "codecbench_utils.codecs.native:StableCodecCodec",
+    "stablecodec": "codecbench_utils.codecs.stablecodec:StableCodecCodec",
     "lyra": "codecbench_utils.codecs.lyra:LyraCodec",
 }
 

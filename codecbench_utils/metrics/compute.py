@@ -1,5 +1,8 @@
 """The acoustic-metrics driver: pairs of files in, one row per item out.
 
+Pair finding is :mod:`.pairs`, provenance and reuse keys :mod:`.provenance`, result files
+:mod:`.result_files`; this module schedules the work and assembles the rows.
+
 Pairs come from two folders matched by relative path, or from a manifest plus a
 resynthesis folder (``<dir>/<id>.flac``, whose ``index.jsonl`` marks the items that
 failed resynthesis). Each file is read and resampled once per profile
@@ -19,23 +22,23 @@ set, speaker model and file fingerprints.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..atomic import remove_stale_temps, write_frame
+from ..atomic import remove_stale_temps
 from ..audio import PathLike, load_audio
-from ..errors import InvalidAudioError, ManifestError, MetricError, UnknownNameError
+from ..errors import InvalidAudioError, MetricError, UnknownNameError
+from .pairs import AUDIO_EXTENSIONS, PairSource, find_pairs
 from .profiles import PreparedPair, get_profile, prepare_pair
-from .registry import METRICS, default_metrics, get_metric, metric_is_valid, metric_specs, packages_for
+from .provenance import codec_columns, item_key, metric_versions
+from .registry import METRICS, default_metrics, get_metric, metric_is_valid, metric_specs
+from .result_files import read_results, write_results
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -51,13 +54,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Files considered audio when matching folders.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus")
 #: Columns after the metrics: what the row is about and how it was made.
 _PROVENANCE = ("codec", "codec_fingerprint", "dataset", "category", "metric_profile", "sim_model", "delay_samples",
                "delay_confidence", "not_scored", "key", "metric_versions")
-#: Columns of result files written before the renaming, read under their new names.
-_OLD_COLUMNS = {"profile": "metric_profile"}
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
@@ -71,20 +70,6 @@ def row_columns(profile: str, metrics: Sequence[str] = ()) -> tuple[str, ...]:
     then provenance; one list, in registry order, whatever was selected."""
     shown = set(default_metrics(profile)) | set(metrics)
     return ("item", *(m for m in METRICS if m in shown), "status", *_PROVENANCE)
-
-
-@dataclass(frozen=True)
-class PairSource:
-    """One item to score: where its reference and estimate live, and any status known up front."""
-
-    item: str
-    ref_path: Path
-    est_path: Path | None
-    dataset: str | None = None
-    category: str | None = None
-    pre_status: str | None = None  # e.g. "resynthesis failed: ..." -> every metric NaN
-    text: str | None = None  # the transcript (ASR error rates)
-    language: str | None = None  # the manifest's ``language`` field; None: assumed English
 
 
 def not_scored_reason(metric: str, src: PairSource, profile: str) -> str | None:
@@ -112,151 +97,8 @@ def parse_metrics(metrics: str | Sequence[str] | None, profile: str = "paper") -
     return tuple(m for m in METRICS if m in names)
 
 
-def _audio_files(root: Path, *, strict: bool = False) -> dict[str, Path]:
-    """Audio files under ``root`` by relative path without extension.
-
-    Two files that differ only by extension (``x.flac`` and ``x.wav``) are one item: the
-    first in name order is used and the others are reported (a warning with counts, or a
-    ManifestError with ``strict``), never dropped without a word.
-    """
-    out: dict[str, Path] = {}
-    dropped: list[tuple[str, Path]] = []
-    for p in sorted(root.rglob("*")):
-        if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."):
-            key = p.relative_to(root).with_suffix("").as_posix()
-            if key in out:
-                dropped.append((key, p))
-            else:
-                out[key] = p
-    if dropped:
-        shown = ", ".join(f"{p.relative_to(root)} (kept {out[key].name})" for key, p in dropped[:5])
-        more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-        msg = (f"{root}: {len(dropped)} audio file(s) share their name with another file of another extension "
-               f"and were not scored: {shown}{more}")
-        if strict:
-            raise ManifestError(msg + "; rename them so every item has one file")
-        logger.warning("%s", msg)
-    return out
-
-
-def find_pairs(ref: PathLike, est: PathLike, *, manifest: PathLike | None = None,
-               strict: bool = False) -> list[PairSource]:
-    """Match references and estimates.
-
-    Without ``manifest``: every audio file under ``ref`` is an item (id = relative
-    path without extension) and its estimate is the file with the same relative
-    path (any audio extension) under ``est``. With ``manifest``: items and
-    reference paths come from the manifest, estimates are ``<est>/<id>.flac``, and
-    ``<est>/index.jsonl`` (if present) marks items whose resynthesis failed.
-    An item without an estimate file is kept, with a status.
-    """
-    est = Path(est)
-    if manifest is not None:
-        from ..data.manifest import read_manifest, resolve_path
-
-        manifest = Path(manifest)
-        items = read_manifest(manifest)
-        index: dict[str, Any] = {}
-        if (est / "index.jsonl").is_file():
-            from ..codecs.resynth import read_index
-
-            index = read_index(est)
-        out = []
-        for it in items:
-            rec = index.get(it.id)
-            pre = None
-            if rec is not None and rec.status != "ok":
-                pre = f"resynthesis failed: {rec.reason or 'no reason recorded'}"
-            out.append(PairSource(it.id, resolve_path(it, manifest.parent), est / f"{it.id}.flac",
-                                  it.dataset, it.category, pre, it.text, it.extra.get("language")))
-        return out
-    ref = Path(ref)
-    if not ref.is_dir():
-        raise ManifestError(f"reference folder not found: '{ref}' (pass --manifest to read items from a manifest)")
-    refs = _audio_files(ref, strict=strict)
-    ests = _audio_files(est, strict=strict) if est.is_dir() else {}
-    return [PairSource(item, path, ests.get(item)) for item, path in refs.items()]
-
-
-def metric_versions(metrics: Sequence[str]) -> str:
-    """JSON of the package versions and implementation versions behind the selected metrics.
-
-    Packages come from the registry rows; every ``*_VERSION`` string of the metric modules
-    (and of the resampler) is recorded too. Written into every row.
-    """
-    import importlib
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str] = {}
-    for p in sorted({"codecbench", "numpy", "torch"} | packages_for(list(metrics))):
-        try:
-            out[p] = version(p)
-        except PackageNotFoundError:
-            out[p] = "missing"
-    for module in ("resample", *sorted({get_metric(m).module for m in metrics})):
-        try:
-            mod = importlib.import_module(f"codecbench_utils.metrics.{module}")
-        except ImportError:
-            continue
-        for name in dir(mod):
-            if name.endswith("_VERSION") and isinstance(getattr(mod, name), str):
-                out[name.lower()] = getattr(mod, name)
-    return json.dumps(out, sort_keys=True)
-
-
-def _codec_columns(codec: str | None) -> dict[str, str | None]:
-    """``codec`` and ``codec_fingerprint`` of the rows (both None for plain folders)."""
-    if not codec:
-        return {"codec": None, "codec_fingerprint": None}
-    from ..codecs.fingerprint import codec_fingerprint
-    from ..codecs.registry import get_spec
-
-    return {"codec": codec, "codec_fingerprint": codec_fingerprint(get_spec(codec))}
-
-
-def _fingerprint(path: Path | None) -> str:
-    if path is None or not path.is_file():
-        return "none"
-    st = path.stat()
-    return f"{st.st_size}-{st.st_mtime_ns}"
-
-
 def _needs_text(metrics: Sequence[str]) -> bool:
     return any("text" in get_metric(m).needs for m in metrics)
-
-
-def _item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str, *, with_text: bool) -> str:
-    parts = [profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
-             _fingerprint(src.ref_path), _fingerprint(src.est_path), src.pre_status or ""]
-    if with_text:  # a corrected transcript is rescored
-        parts += [src.text or "", src.language or ""]
-    payload = "|".join(parts)
-    return hashlib.sha1(payload.encode()).hexdigest()[:16]
-
-
-# ---------------------------------------------------------------- I/O
-def write_results(df: Any, path: PathLike) -> Path:
-    """Write a result table atomically (``.csv`` or ``.parquet``, by extension)."""
-    if Path(path).suffix.lower() not in (".csv", ".parquet"):
-        raise InvalidAudioError(f"results file must end in .csv or .parquet, got '{path}'")
-    return write_frame(df, path)
-
-
-def read_results(path: PathLike) -> Any:
-    """Read a result table written by :func:`write_results` (``item`` stays a string)."""
-    import pandas as pd
-
-    path = Path(path)
-    if path.suffix.lower() == ".csv":
-        text = ("item", "status", "key", "codec", "codec_fingerprint", "dataset", "category", "sim_model",
-                "metric_profile", "profile", "not_scored", "metric_versions")
-        head = pd.read_csv(path, nrows=0).columns
-        # an item may be called "nan" or "NA": only numeric columns get NaN parsing
-        na = {c: ["", "nan", "NaN"] if c not in text else [""] for c in head}
-        df = pd.read_csv(path, dtype={c: str for c in text if c in head}, keep_default_na=False, na_values=na)
-    else:
-        df = pd.read_parquet(path)
-    return df.rename(columns={old: new for old, new in _OLD_COLUMNS.items() if new not in df.columns})
 
 
 # ---------------------------------------------------------------- per-item state
@@ -418,7 +260,7 @@ def compute_metrics(
         sources = sources[:limit]
     sim_spec = sim_model if isinstance(sim_model, str) else getattr(sim_model, "name", "custom")
     with_text = _needs_text(metrics)
-    keys = {s.item: _item_key(s, prof.name, metrics, sim_spec, with_text=with_text) for s in sources}
+    keys = {s.item: item_key(s, prof.name, metrics, sim_spec, with_text=with_text) for s in sources}
 
     previous = None
     done_items: set[str] = set()
@@ -440,7 +282,7 @@ def compute_metrics(
         if prof.name == "paper" and not model.name.startswith("wavlm_ecapa"):
             logger.warning("SIM with %s is not comparable with the paper's numbers (WavLM-Large+ECAPA-TDNN); "
                            "pass sim_model='wavlm_ecapa:<wavlm_large_finetune.pth>'", model.name)
-    meta = {**_codec_columns(codec), "metric_profile": prof.name, "sim_model": model.name if model is not None else
+    meta = {**codec_columns(codec), "metric_profile": prof.name, "sim_model": model.name if model is not None else
             (sim_spec if "sim" in metrics else None), "metric_versions": metric_versions(metrics)}
 
     if workers is None:

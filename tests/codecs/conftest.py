@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from codecbench_utils.codecs.native import _on_sys_path
+from codecbench_utils.codecs.checkout import _on_sys_path
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from codecbench_utils.codecs.base import CodecSpec
-from codecbench_utils.codecs.native import BigCodecCodec, MaskGCTCodec, option_path
+from codecbench_utils.codecs.bigcodec import BigCodecCodec
+from codecbench_utils.codecs.checkout import option_path
+from codecbench_utils.codecs.maskgct import MaskGCTCodec
 from codecbench_utils.codecs.registry import get_spec
 from codecbench_utils.errors import MissingWeightsError
 

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from codecbench_utils.codecs.base import CodecSpec
-from codecbench_utils.codecs.native import MaskGCTCodec, StableCodecCodec
+from codecbench_utils.codecs.maskgct import MaskGCTCodec
 from codecbench_utils.codecs.registry import get_spec
+from codecbench_utils.codecs.stablecodec import StableCodecCodec
 from codecbench_utils.errors import MissingDependencyError, MissingWeightsError
 
 torch = pytest.importorskip("torch")

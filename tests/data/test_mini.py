@@ -19,6 +19,7 @@ import soundfile as sf
 
 from codecbench_utils.data import mini, tts
 from codecbench_utils.data.manifest import read_manifest, resolve_path
+from codecbench_utils.data.mini import plan as _plan  # noqa: F401  (mini.plan, mini.synth)
 from codecbench_utils.data.registry import prepare_dataset
 from codecbench_utils.errors import MissingDependencyError, UnknownNameError
 
@@ -70,7 +71,7 @@ def test_all_parts_and_categories_present(corpus):
 def test_speech_annotations(corpus):
     _, _, items = corpus
     speech = _by_dataset(items)["mini_speech"]
-    speakers = {mini._speaker_name(v) for v, _, _ in mini.ASR_SPEAKERS}
+    speakers = {mini.synth._speaker_name(v) for v, _, _ in mini.ASR_SPEAKERS}
     assert {it.speaker for it in speech} == speakers
     assert Counter(it.split for it in speech) == {"train": 128, "dev": 32, "test": 32}
     for split in ("train", "dev", "test"):  # speakers overlap across splits, as documented
@@ -100,10 +101,10 @@ def test_classification_annotations(corpus):
     assert {it.extra["language"] for it in emo} == {"en", "de", "fr", "es"}
     assert all(it.text and it.speaker for it in emo)
     for it in by["mini_instrument"]:
-        lo, hi = mini._PITCH_RANGE
+        lo, hi = mini.plan._PITCH_RANGE
         assert isinstance(it.extra["pitch"], int) and lo <= it.extra["pitch"] <= hi
     for it in by["mini_chord"]:
-        assert it.extra["root"] in mini._CHORD_ROOTS
+        assert it.extra["root"] in mini.plan._CHORD_ROOTS
     for it in by["mini_mix"]:
         n_talkers = 2 if it.label == "two_talkers_noise" else 1
         assert len(it.extra["speakers"]) == len(it.extra["texts"]) == n_talkers
@@ -228,7 +229,7 @@ def test_larger_size_is_a_superset(corpus, tmp_path):
     assert len(bigger) == 2 * len(small)
     shared = {it.id: replace(it, path=str(root / Path(it.path).relative_to(root2))) for it in bigger}
     assert all(shared[it.id] == it for it in small)
-    assert mini._scale("medium") == 5 and mini._scale("large") == 20 and mini._scale("3") == 3
+    assert mini.plan._scale("medium") == 5 and mini.plan._scale("large") == 20 and mini.plan._scale("3") == 3
 
 
 def test_missing_espeak_raises_only_for_speech(monkeypatch, tmp_path):

@@ -10,12 +10,13 @@ import pytest
 
 from codecbench_utils.errors import InvalidAudioError, MissingWeightsError
 from codecbench_utils.metrics import sim as sim_mod
+from codecbench_utils.metrics import wavlm_ecapa
 
 torch = pytest.importorskip("torch")
 
 
 def _tiny_config():
-    return sim_mod.wavlm_large_config(
+    return wavlm_ecapa.wavlm_large_config(
         hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
         conv_kernel=(10, 3), conv_stride=(5, 2), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
         num_buckets=16, max_bucket_distance=32)
@@ -54,7 +55,7 @@ def _to_unispeech(key: str) -> str:
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory):
     torch.manual_seed(0)
-    model = sim_mod.build_wavlm_ecapa(_tiny_config(), **TINY_HEAD)
+    model = wavlm_ecapa.build_wavlm_ecapa(_tiny_config(), **TINY_HEAD)
     state = {_to_unispeech(k): v.clone() for k, v in model.state_dict().items()}
     path = tmp_path_factory.mktemp("sim") / "wavlm_large_finetune.pth"
     torch.save({"model": state}, path)
@@ -63,7 +64,7 @@ def tiny_ckpt(tmp_path_factory):
 
 def test_strict_loader_round_trip(tiny_ckpt, rng):
     model, _, path = tiny_ckpt
-    enc = sim_mod.WavLMEcapaEncoder(path, config=_tiny_config(), **TINY_HEAD)
+    enc = wavlm_ecapa.WavLMEcapaEncoder(path, config=_tiny_config(), **TINY_HEAD)
     assert enc.name.startswith("wavlm_ecapa-")
     x = (0.1 * rng.standard_normal((1, 8000))).astype(np.float32)
     with torch.inference_mode():
@@ -78,14 +79,14 @@ def test_strict_loader_reports_missing_and_unexpected(tiny_ckpt, tmp_path):
     broken["feature_extract.model.encoder.layers.0.self_attn.bogus"] = torch.zeros(1)
     bad = tmp_path / "broken.pth"
     torch.save({"model": broken}, bad)
-    with pytest.raises(sim_mod.CheckpointKeyError, match=r"1 missing: layer2\.SE_Connect\.linear1\.weight") as ei:
-        sim_mod.WavLMEcapaEncoder(bad, config=_tiny_config(), **TINY_HEAD)
+    with pytest.raises(wavlm_ecapa.CheckpointKeyError, match=r"1 missing: layer2\.SE_Connect\.linear1\.weight") as ei:
+        wavlm_ecapa.WavLMEcapaEncoder(bad, config=_tiny_config(), **TINY_HEAD)
     assert "unexpected: trunk.encoder.layers.0.attention.bogus" in str(ei.value)
     shape = dict(state)
     shape["linear.weight"] = torch.zeros(3, 3)
     torch.save({"model": shape}, bad)
-    with pytest.raises(sim_mod.CheckpointKeyError, match="another shape: linear.weight"):
-        sim_mod.WavLMEcapaEncoder(bad, config=_tiny_config(), **TINY_HEAD)
+    with pytest.raises(wavlm_ecapa.CheckpointKeyError, match="another shape: linear.weight"):
+        wavlm_ecapa.WavLMEcapaEncoder(bad, config=_tiny_config(), **TINY_HEAD)
 
 
 def test_missing_checkpoint_raises(tmp_path):
@@ -94,7 +95,7 @@ def test_missing_checkpoint_raises(tmp_path):
 
 
 def test_key_mapping_examples():
-    f = sim_mod.unispeech_to_hf_key
+    f = wavlm_ecapa.unispeech_to_hf_key
     assert f("feature_extract.model.encoder.layers.5.self_attn.grep_a") == \
         "trunk.encoder.layers.5.attention.gru_rel_pos_const"
     assert f("feature_extract.model.encoder.layers.5.fc2.bias") == "trunk.encoder.layers.5.feed_forward.output_dense.bias"
@@ -139,7 +140,7 @@ def _upstream_keys() -> dict[str, tuple[int, ...]]:
 
 def _map_all(keys, ours) -> dict[str, str]:
     """upstream key -> our key; fails if two upstream keys land on one of ours."""
-    mapped = {k: sim_mod.unispeech_to_hf_key(k, frozenset(ours)) for k in keys}
+    mapped = {k: wavlm_ecapa.unispeech_to_hf_key(k, frozenset(ours)) for k in keys}
     seen: dict[str, str] = {}
     for k, new in mapped.items():
         assert new not in seen, f"{seen[new]} and {k} both map to {new}"
@@ -151,7 +152,7 @@ def test_upstream_checkpoint_keys_map_exactly_onto_wavlm_large_ecapa():
     upstream = _upstream_keys()
     assert len(upstream) == 710
     with torch.device("meta"):  # shapes only, no 300M-parameter allocation
-        model = sim_mod.build_wavlm_ecapa()
+        model = wavlm_ecapa.build_wavlm_ecapa()
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     mapped = _map_all(upstream, ours)
     assert sorted(set(ours) - set(mapped.values())) == []  # missing
@@ -162,7 +163,7 @@ def test_upstream_checkpoint_keys_map_exactly_onto_wavlm_large_ecapa():
 def test_strict_loader_accepts_upstream_names_on_tiny_config(tmp_path):
     """A checkpoint spelled with the fixture's (upstream) names loads strictly into a tiny model."""
     cfg = _tiny_config()
-    model = sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD)
+    model = wavlm_ecapa.build_wavlm_ecapa(cfg, **TINY_HEAD)
     ours = model.state_dict()
     n_conv, n_layers = len(cfg.conv_dim), cfg.num_hidden_layers
 
@@ -180,7 +181,7 @@ def test_strict_loader_accepts_upstream_names_on_tiny_config(tmp_path):
                  else ours[mapped[k]].clone()) for k in keys}
     path = tmp_path / "wavlm_large_finetune.pth"
     torch.save({"model": state}, path)
-    loaded = sim_mod.load_wavlm_ecapa_state(sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD), path)
+    loaded = wavlm_ecapa.load_wavlm_ecapa_state(wavlm_ecapa.build_wavlm_ecapa(cfg, **TINY_HEAD), path)
     after = loaded.state_dict()
     for k in keys:
         torch.testing.assert_close(after[mapped[k]], state[k], rtol=0, atol=0)
@@ -190,7 +191,7 @@ def test_layer_features_follow_s3prl_hooks():
     """s3prl records every layer's input and the encoder's output; WavLM-Large is pre-LN, so the
     last state is the final layer's output after the encoder's LayerNorm."""
     cfg = _tiny_config()
-    model = sim_mod.build_wavlm_ecapa(cfg, **TINY_HEAD)
+    model = wavlm_ecapa.build_wavlm_ecapa(cfg, **TINY_HEAD)
     raw: list = []
     hook = model.trunk.encoder.layers[-1].register_forward_hook(lambda _m, _i, out: raw.append(out[0]))
     torch.manual_seed(2)
