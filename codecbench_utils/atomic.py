@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
+
 __all__ = ["atomic_path", "publish", "write_frame", "remove_stale_temps", "is_disk_full", "TEMP_PREFIX"]
 
 logger = logging.getLogger(__name__)
@@ -141,7 +143,7 @@ def write_frame(df: Any, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise ValueError(f"table file must end in .csv or .parquet, got '{path}'")
+        raise ConfigError(f"table file must end in .csv or .parquet, got '{path}'")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)

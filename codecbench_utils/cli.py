@@ -416,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with logging_redirect_tqdm():
         try:
             return int(args.func(args) or 0)
-        except CodecBenchError as exc:
+        except CodecBenchError as exc:  # anticipated: one line that says what to do; -v adds the traceback
+            if args.verbose:
+                raise
             print(f"codecbench: error: {exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio import fit_length
-from ..errors import CodecRuntimeError
+from ..errors import CodecRuntimeError, ConfigError
 
 if TYPE_CHECKING:
     from .fetch import FetchPlan
@@ -61,7 +61,7 @@ class CodecSpec:
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"codec spec '{d.get('id')}': unknown keys {sorted(unknown)}; known: {sorted(known)}")
+            raise ConfigError(f"codec spec '{d.get('id')}': unknown keys {sorted(unknown)}; known: {sorted(known)}")
         return cls(**d)
 
 

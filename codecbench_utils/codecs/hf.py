@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_audio, fit_length
-from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
+from ..errors import CodecRuntimeError, ConfigError, MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, Encoded, Resynthesis, expand_path
 from .fetch import FetchPlan
 
@@ -218,7 +218,7 @@ class HFCodec(Codec):
         self.delay_samples = int(opts.get("delay_samples", 0))
         dtype = str(opts.get("dtype", "float32"))
         if dtype not in ("float32", "bfloat16", "float16"):
-            raise ValueError(f"codec '{self.id}': options.dtype must be float32, bfloat16 or float16, got {dtype!r}")
+            raise ConfigError(f"codec '{self.id}': options.dtype must be float32, bfloat16 or float16, got {dtype!r}")
         self.autocast_dtype = None if dtype == "float32" else getattr(torch, dtype)
         model_sr = self._model_sample_rate()
         if model_sr is not None and int(model_sr) != int(self.sample_rate):

@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from ..paths import params_dir
 from .base import Codec, CodecSpec
 
@@ -50,7 +50,7 @@ def codec_specs(directory: Path | None = None) -> dict[str, CodecSpec]:
         data: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
         data.setdefault("id", path.stem)
         if data["id"] != path.stem:
-            raise ValueError(f"{path}: id '{data['id']}' does not match the file name")
+            raise ConfigError(f"{path}: id '{data['id']}' does not match the file name")
         out[data["id"]] = CodecSpec.from_dict(data)
     return out
 

@@ -13,7 +13,6 @@ recipe shares live here:
 - :func:`audio_item` / :func:`audio_items` build :class:`ManifestItem` records whose
   ``sample_rate``, ``duration`` and ``channels`` are read from the file;
 - :func:`finish` reports the bad data, sorts by id, validates and writes atomically;
-- :func:`dataset_params` reads ``params/datasets/<name>.yaml``.
 
 Nothing here does I/O at import.
 """
@@ -40,7 +39,6 @@ __all__ = [
     "BadDataWarning",
     "audio_item",
     "audio_items",
-    "dataset_params",
     "finish",
     "layout_error",
     "read_text_lines",
@@ -399,17 +397,3 @@ def finish(
         write_manifest(items, out)
     logger.info("%s: %d items (%d skipped)", bad.dataset, len(items), bad.total)
     return items
-
-
-def dataset_params(name: str) -> dict[str, Any]:
-    """Parameters of dataset ``name`` from ``params/datasets/<name>.yaml`` (empty dict if absent)."""
-    import yaml
-
-    from ..paths import params_dir
-
-    path = params_dir() / "datasets" / f"{name}.yaml"
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8") as fh:
-        return dict(yaml.safe_load(fh) or {})
-

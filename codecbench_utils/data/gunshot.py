@@ -18,7 +18,7 @@ shot, with one fold per firearm. The recipe cuts the recordings into those
 4. shot ``k`` (0-based) was fired by firearm ``1`` if ``k == 0`` else
    ``(k - 1) // 3 + 1`` (4 shots of firearm 1, then 3 of each of firearms 2-7).
 
-The constants live in ``params/datasets/gunshot.yaml`` and in :class:`ShotRule`.
+The constants live in :class:`ShotRule`.
 Clips are written as 32-bit float WAV next to the manifest
 (``<out stem>_shots/``), never into the corpus folder; a rerun reuses them.
 
@@ -55,11 +55,11 @@ import numpy as np
 
 from ..audio import PathLike, load_audio, save_audio
 from ..errors import DatasetLayoutError, InvalidAudioError, UnknownNameError
-from .common import BadData, audio_items, dataset_params, finish, scan_audio
+from .common import BadData, audio_items, finish, scan_audio
 from .manifest import ManifestItem
 
 __all__ = ["NAME", "CATEGORY", "SUBSETS", "LICENSE", "DESCRIPTION", "SIZE", "SOURCE", "ShotRule", "find_shots",
-           "firearm_of_shot", "cut_shots", "prepare_gunshot", "download_gunshot"]
+           "firearm_of_shot", "cut_shots", "prepare_gunshot"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +73,6 @@ SIZE = "4 long recordings, cut into 88 x 1.5 s shots (create_data.m rule), 48 kH
 SOURCE = "https://zenodo.org/record/3997406"
 #: Recording file of each mic, in mic order.
 MIC_FILES: tuple[str, ...] = ("mic1raw.wav", "mic2raw16b.wav", "mic3raw.wav", "mic4raw.wav")
-#: md5 of each recording as published with the Zenodo record (also checked by HEAR's hearpreprocess).
-MD5: dict[str, str] = {
-    "mic1raw.wav": "e2f4acad742278c973e9c190fee03b5f",
-    "mic2raw16b.wav": "184d888f457f331f592eeb4ee5fa12e2",
-    "mic3raw.wav": "db2ffa4fdf8b42b98c208670f4578b4b",
-    "mic4raw.wav": "571da84eecf397bf0356a24400769ced",
-}
-DOWNLOAD_URL = "https://zenodo.org/record/3997406/files/{name}?download=1"
 _CLIP_RE = re.compile(r"^mic(?P<mic>\d+)_shot(?P<shot>\d+)_fid(?P<fid>\d+)$")
 
 
@@ -96,13 +88,6 @@ class ShotRule:
     pre_s: float = 0.125
     clip_s: float = 1.5
     mic_files: tuple[str, ...] = field(default=MIC_FILES)
-
-    @classmethod
-    def from_params(cls) -> ShotRule:
-        """The rule from ``params/datasets/gunshot.yaml`` (defaults where a key is absent)."""
-        p = dataset_params(NAME).get("shot_rule", {}) or {}
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in p.items() if k in cls.__dataclass_fields__}
-        return cls(**kw)
 
     def key(self) -> str:
         """Short fingerprint, so clips cut with another rule are never reused."""
@@ -213,7 +198,7 @@ def prepare_gunshot(
     clips_dir : str or PathLike, optional
         Where to write cut clips (overrides the default).
     rule : ShotRule, optional
-        Cutting constants; default from ``params/datasets/gunshot.yaml``.
+        Cutting constants; default :class:`ShotRule` (the release's ``create_data.m``).
     progress : bool
         Show a progress bar.
 
@@ -230,7 +215,7 @@ def prepare_gunshot(
     if subset is not None and subset not in SUBSETS:
         raise UnknownNameError(f"{NAME}: unknown subset '{subset}'; known: {', '.join(SUBSETS)}")
     base = _find_base(Path(root).expanduser())
-    rule = rule or ShotRule.from_params()
+    rule = rule or ShotRule()
     bad = BadData(NAME)
     specs = []
     if (base / rule.mic_files[0]).is_file():
@@ -264,38 +249,3 @@ def prepare_gunshot(
         bad.add("invalid", clip_dir, f"{len(specs)} clips, the release gives {n_expected}")
     items = audio_items(specs, dataset=NAME, category=CATEGORY, bad=bad, progress=progress)
     return finish(items, out, bad=bad, strict=strict, source=SOURCE)
-
-
-def download_gunshot(target_dir: PathLike, *, url: str = DOWNLOAD_URL) -> Path:
-    """Download the four recordings from Zenodo into ``target_dir`` (CC BY 4.0; never called by prepare).
-
-    Each file's md5 is checked against :data:`MD5`; a ``.<name>.completed`` marker
-    makes a rerun skip finished files. Returns ``target_dir``.
-
-    Raises
-    ------
-    DatasetLayoutError
-        A downloaded file does not match its published md5 (it is deleted).
-    """
-    import urllib.request
-
-    target = Path(target_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    for name, md5 in MD5.items():
-        marker = target / f".{name}.completed"
-        if marker.is_file():
-            continue
-        dest = target / name
-        tmp = target / f".{name}.part"
-        logger.info("%s: downloading %s", NAME, name)
-        urllib.request.urlretrieve(url.format(name=name), tmp)  # noqa: S310 - fixed https URL
-        h = hashlib.md5()
-        with tmp.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        if h.hexdigest() != md5:
-            tmp.unlink(missing_ok=True)
-            raise DatasetLayoutError(f"{NAME}: md5 of {name} is {h.hexdigest()}, expected {md5}; download again")
-        tmp.replace(dest)
-        marker.write_text(md5 + "\n")
-    return target

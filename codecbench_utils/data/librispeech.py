@@ -29,9 +29,7 @@ the reader id, ``split`` the part name, ``extra`` holds ``chapter`` and ``gender
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tarfile
 from pathlib import Path
 
 from ..audio import PathLike
@@ -56,7 +54,6 @@ __all__ = [
     "DESCRIPTION",
     "SIZE",
     "prepare_librispeech",
-    "download_librispeech",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,17 +74,6 @@ SOURCE = "https://www.openslr.org/12"
 DESCRIPTION = "read English speech; test-clean (acoustic), train-clean-100/dev-clean (ASR probe)"
 SIZE = "test-clean 2,620 utt / 5.4 h; train-clean-100 28,539 utt / 100.6 h; dev-clean 2,703 utt"
 
-#: md5 of each part's archive, as published on openslr.org/12 (md5sum.txt).
-MD5: dict[str, str] = {
-    "dev-clean": "42e2234ba48799c1f50f24a7926300a1",
-    "dev-other": "c8d0bcc9cca99d4f8b62fcc847357931",
-    "test-clean": "32fa31d27d2e1cad72775fee3f4849a9",
-    "test-other": "fb5a50374b501bb3bac4815ee91d3135",
-    "train-clean-100": "2a93770f6d5c6c964bc36631d331a522",
-    "train-clean-360": "c0e676e450a7ff2f54aeade5171606fa",
-    "train-other-500": "d1a0fd59409feb2c614ce4d30c387708",
-}
-_URL = "https://www.openslr.org/resources/12/{part}.tar.gz"
 
 
 def _read_speakers(path: Path) -> dict[str, str]:
@@ -176,47 +162,3 @@ def prepare_librispeech(
             )
     items = audio_items(specs, dataset=NAME, category=CATEGORY, bad=bad, progress=progress)
     return finish(items, out, bad=bad, strict=strict, source=SOURCE)
-
-
-def download_librispeech(target_dir: PathLike, parts: tuple[str, ...] = ("test-clean",)) -> Path:
-    """Download and unpack LibriSpeech parts into ``target_dir`` (CC BY 4.0).
-
-    Each archive's md5 is checked against :data:`MD5`; a ``.<part>.completed``
-    marker makes a rerun skip finished parts. Never called by ``prepare`` or tests.
-
-    Returns
-    -------
-    pathlib.Path
-        ``target_dir / "LibriSpeech"``.
-    """
-    import urllib.request
-
-    target = Path(target_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    for part in parts:
-        if part not in MD5:
-            raise DatasetLayoutError(f"{NAME}: unknown part '{part}'; known: {', '.join(SUBSETS)}")
-        marker = target / f".{part}.completed"
-        if marker.is_file():
-            continue
-        archive = target / f"{part}.tar.gz"
-        if not archive.is_file():
-            logger.info("downloading %s", _URL.format(part=part))
-            urllib.request.urlretrieve(_URL.format(part=part), archive)
-        _check_md5(archive, MD5[part])
-        with tarfile.open(archive) as tar:
-            tar.extractall(target, filter="data")
-        marker.touch()
-    return target / "LibriSpeech"
-
-
-def _check_md5(path: Path, expected: str) -> None:
-    """Raise DatasetLayoutError when a downloaded archive does not match its published md5."""
-    h = hashlib.md5()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    if h.hexdigest() != expected:
-        raise DatasetLayoutError(
-            f"{NAME}: md5 of '{path}' is {h.hexdigest()}, expected {expected}; delete it and download again"
-        )

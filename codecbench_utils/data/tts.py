@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MissingDependencyError
+from ..errors import ConfigError, InvalidAudioError, MissingDependencyError
 
 __all__ = ["Espeak", "get_espeak", "INSTALL_HINT"]
 
@@ -228,12 +228,12 @@ class Espeak:
                     self._warned = True
                 status, pcm = self._speak(*args)
         if status == 2:
-            raise ValueError(f"espeak-ng has no voice '{voice}'")
+            raise ConfigError(f"espeak-ng has no voice '{voice}'")
         if status != 0:
             raise RuntimeError(f"espeak-ng failed (status {status}) on voice '{voice}', text {text!r}")
         wav = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         if wav.size == 0:
-            raise ValueError(f"espeak-ng produced no audio for voice '{voice}', text {text!r}")
+            raise InvalidAudioError(f"espeak-ng produced no audio for voice '{voice}', text {text!r}")
         return wav
 
 

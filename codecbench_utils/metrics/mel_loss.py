@@ -11,6 +11,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
+from ..errors import ConfigError
 from ._checks import _check_batch, _check_pair, _torch_device
 
 __all__ = ["MEL_LOSS_VERSION", "mel_loss", "batched_mel_loss"]
@@ -171,7 +172,7 @@ def mel_loss(
 
 def _dtype(precision: str) -> type:
     if precision not in ("float32", "float64"):
-        raise ValueError(f"mel_loss: precision must be 'float32' or 'float64', got {precision!r}")
+        raise ConfigError(f"mel_loss: precision must be 'float32' or 'float64', got {precision!r}")
     return np.float32 if precision == "float32" else np.float64
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InvalidAudioError, MetricError, require
 
-__all__ = ["visqol", "VISQOL_RATES", "VISQOL_MIN_SECONDS", "visqol_version"]
+__all__ = ["visqol", "VISQOL_RATES", "VISQOL_MIN_SECONDS"]
 
 #: Sample rate each mode requires.
 VISQOL_RATES = {"audio": 48000, "speech": 16000}
@@ -28,16 +28,6 @@ VISQOL_RATES = {"audio": 48000, "speech": 16000}
 VISQOL_MIN_SECONDS = 0.5
 
 _APIS: dict[str, Any] = {}
-
-
-def visqol_version() -> str:
-    """Version of the installed ``visqol-python`` (recorded in result rows)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("visqol-python")
-    except PackageNotFoundError:  # pragma: no cover
-        return "missing"
 
 
 def _api(mode: str) -> Any:

@@ -31,7 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.manifest import ManifestItem
-from ..errors import ManifestError
+from ..errors import ConfigError, ManifestError
 from .cache import FeatureSet
 from .config import ClassificationConfig
 from .uncertainty import majority_chance, mean_interval
@@ -272,7 +272,7 @@ def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: Classificati
         if best is None or rule.startswith("last") or score < best[0]:
             best = (score, copy.deepcopy(model.state_dict()), epoch, v_acc)
     if best is None:
-        raise ValueError(f"classification probe: no epoch updated the weights (epochs {cfg.epochs}, lr {cfg.lr})")
+        raise ConfigError(f"classification probe: no epoch updated the weights (epochs {cfg.epochs}, lr {cfg.lr})")
     model.load_state_dict(best[1])
     return model, best[2], best[3], rule, best[2] == first_epoch
 

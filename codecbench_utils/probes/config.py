@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from ..paths import params_dir
 
 __all__ = ["ASRConfig", "ClassificationConfig", "load_probe_profile", "probe_profiles", "preset_seeds", "torch_threads"]
@@ -119,7 +119,7 @@ def _build(cls: type, section: dict[str, Any], profile: str, what: str) -> Any:
         section["max_seconds"] = {}
     for k, choices in _CHOICES.items():
         if k in section and section[k] not in choices:
-            raise ValueError(f"probe profile '{profile}': {what}.{k} = {section[k]!r}, expected one of {choices}")
+            raise ConfigError(f"probe profile '{profile}': {what}.{k} = {section[k]!r}, expected one of {choices}")
     return cls(profile=profile, **section)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..atomic import write_frame
 from ..audio import PathLike
+from ..errors import ConfigError
 
 __all__ = ["write_table", "read_probe_results", "summarize_asr", "asr_item_rows",
            "compare_asr", "ASR_FILE", "ASR_ITEMS_FILE", "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE",
@@ -147,7 +148,7 @@ def compare_asr(items: Any, source_a: str, source_b: str, *, rate: str = "cer", 
     a, b = side(source_a, codec_a), side(source_b, codec_b)
     common = a.index.intersection(b.index)
     if common.empty:
-        raise ValueError(f"no utterance scored with both '{source_a}' and '{source_b}'")
+        raise ConfigError(f"no utterance scored with both '{source_a}' and '{source_b}'")
     a, b = a.loc[common], b.loc[common]
     diff, lo, hi = paired_rate_difference(a[err], b[err], a[n])
     return {"rate": rate, "a": source_a, "b": source_b, "n_items": int(len(common)),

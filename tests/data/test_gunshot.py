@@ -101,26 +101,3 @@ def test_prepare_precut_layout_and_errors(tmp_path, rng):
         prepare_gunshot(tmp_path, strict=True, progress=False)
     with pytest.raises(DatasetLayoutError, match="mic1raw.wav"):
         prepare_gunshot(tmp_path / "nothing_here" if (tmp_path / "nothing_here").mkdir() is None else tmp_path)
-
-
-def test_download_checks_md5_and_marker(tmp_path, monkeypatch):
-    import hashlib
-
-    from codecbench_utils.data import gunshot
-
-    src = tmp_path / "zenodo"
-    src.mkdir()
-    md5 = {}
-    for name in gunshot.MD5:
-        (src / name).write_bytes(name.encode())
-        md5[name] = hashlib.md5(name.encode()).hexdigest()
-    monkeypatch.setattr(gunshot, "MD5", md5)
-    dest = gunshot.download_gunshot(tmp_path / "dl", url=src.as_uri() + "/{name}")  # local file:// only
-    assert sorted(p.name for p in dest.glob("mic*")) == sorted(md5)
-    assert (dest / ".mic1raw.wav.completed").is_file()
-    (src / "mic1raw.wav").write_bytes(b"changed")
-    gunshot.download_gunshot(dest, url=src.as_uri() + "/{name}")  # markers: nothing fetched again
-    md5["mic4raw.wav"] = "0" * 32
-    (dest / ".mic4raw.wav.completed").unlink()
-    with pytest.raises(DatasetLayoutError, match="md5"):
-        gunshot.download_gunshot(dest, url=src.as_uri() + "/{name}")

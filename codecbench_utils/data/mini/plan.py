@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ...errors import UnknownNameError
+from ...errors import ConfigError, UnknownNameError
 from .synth import (
     CHORDS,
     INSTRUMENTS,
@@ -388,10 +388,10 @@ _PLANNERS: dict[str, Callable[[int], list[_Spec]]] = {
 def _scale(size: Size) -> int:
     """Scale factor of a named size or a positive integer."""
     if isinstance(size, bool):
-        raise ValueError(f"mini: size must be one of {list(SIZES)} or a positive integer, got {size!r}")
+        raise ConfigError(f"mini: size must be one of {list(SIZES)} or a positive integer, got {size!r}")
     if isinstance(size, int):
         if size < 1:
-            raise ValueError(f"mini: size must be one of {list(SIZES)} or a positive integer, got {size}")
+            raise ConfigError(f"mini: size must be one of {list(SIZES)} or a positive integer, got {size}")
         return size
     if isinstance(size, str) and size.isdigit():
         return _scale(int(size))
