@@ -232,12 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         import subprocess
 
         cmd = [sys.executable, "-c", "import sys; from codecbench_utils.cli import main; sys.exit(main())",
-               "metrics", "--ref", str(root / "ref"), "--est", str(root / "est"), "--profile", "paper",
+               "metrics", "--ref", str(root / "ref"), "--est", str(root / "est"), "--metric-profile", "paper",
                "--metrics", METRICS, "--workers", "2", "--out", str(root / "cli.parquet"), "--no-progress"]
         t = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         whole = time.perf_counter() - t
-        print(f"whole process (`codecbench metrics --profile paper`, {len(METRICS.split(','))} metrics, 2 workers): "
+        print(f"whole process (`codecbench metrics --metric-profile paper`, {len(METRICS.split(','))} metrics, 2 workers): "
               f"{whole:.1f} s = {whole / parallel:.2f} x PESQ NB+WB alone on 2 processes (target 1.5)")
         if args.standard:
             std = METRICS + ",dnsmos_sig,dnsmos_bak,dnsmos_ovrl,dnsmos_p808"
