@@ -32,6 +32,7 @@ __all__ = [
     "run_codec",
     "run_figures",
     "export_html",
+    "settle_progress_bars",
     "StageRun",
 ]
 
@@ -130,15 +131,41 @@ def check_parameters(notebook: str | Path, params: Mapping[str, Any]) -> None:
 
 def run_notebook(src: str | Path, dst: str | Path, params: Mapping[str, Any], *,
                  progress: bool = True) -> Path:
-    """Execute one notebook with papermill (cwd = project root); the output is kept even if it fails."""
+    """Execute one notebook with papermill (cwd = project root); the output is kept even if it fails.
+
+    With ``progress``, the kernel's stderr (the stages' item-level progress bars, warnings) is
+    streamed to this terminal as it runs, instead of papermill's cell counter.
+    """
+    import sys
+
     import papermill as pm
 
     check_parameters(src, params)
     dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(src), str(dst), parameters=dict(params), cwd=str(project_root()),
-                        progress_bar=progress, kernel_name="python3")
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=dict(params), cwd=str(project_root()),
+                            progress_bar=False, stderr_file=sys.stderr if progress else None,
+                            kernel_name="python3")
+    finally:
+        if dst.is_file():
+            settle_progress_bars(dst)
     return dst
+
+
+def settle_progress_bars(notebook: str | Path) -> None:
+    """Keep only what a progress bar last showed in a saved notebook.
+
+    A text bar arrives as one stream output per update (``\r`` + the bar); merged and with
+    overwritten text dropped, the saved notebook shows ``51/51 100%`` once, not thousands of
+    updates (or, as widget bars do once saved, ``0/51 0%``).
+    """
+    import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nbformat.write(nb, str(notebook))
 
 
 def _describe(exc: BaseException) -> str:

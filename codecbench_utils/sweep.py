@@ -308,7 +308,7 @@ def run_sweep(codecs: Sequence[str], datasets: Sequence[str], *, runs: str | Pat
     ``max_retries`` times. ``address="auto"`` joins a running cluster; ``None``
     starts a local one.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
 
     probe_preset = renamed(old, {"profile": "probe_preset"}, "run_sweep").get("probe_preset", probe_preset)
     # metric workers: 0 (in the task's process); parallelism comes from the tasks themselves

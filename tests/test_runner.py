@@ -54,3 +54,19 @@ def test_failed_stage_keeps_notebook_and_reports(tmp_path):
     assert len(runs) == 1 and not runs[0].ok
     assert "manifest not found" in runs[0].error or "FileNotFoundError" in runs[0].error
     assert runs[0].notebook.is_file()
+
+
+def test_run_streams_item_progress_and_saves_settled_bars(tmp_path, rng, capfd):
+    import json
+
+    _mini_manifest(tmp_path, rng)
+    runs = runner.run_codec("identity", stages=["resynthesis"], runs=tmp_path, progress=True)
+    assert runs[0].ok, runs[0].error
+    err = capfd.readouterr().err
+    assert "resynth identity" in err and "2/2" in err  # item-level progress reached the terminal
+    nb = json.loads(runs[0].notebook.read_text())
+    streams = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stderr"
+               and "resynth identity" in "".join(o["text"])]
+    assert len(streams) == 1  # one settled output, not one per update
+    text = "".join(streams[0]["text"])
+    assert "2/2" in text and "0/2" not in text and "\r" not in text

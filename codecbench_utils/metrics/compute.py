@@ -246,7 +246,7 @@ def compute_metrics(
         pooled metrics).
     """
     import pandas as pd
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
 
     from .pool import MetricPool
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
 
 from ..atomic import atomic_path
 from ..audio import PathLike

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
 
 from ..data.manifest import ManifestItem
 from ..errors import ConfigError, ManifestError
