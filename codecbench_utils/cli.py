@@ -122,6 +122,8 @@ def _add_codecs(sub: argparse._SubParsersAction) -> None:
     csub = p.add_subparsers(dest="codecs_cmd", required=True)
     pl = csub.add_parser("list", help="every codec configuration and whether it can run here")
     pl.add_argument("--json", action="store_true", help="machine-readable output, every field and the full reasons")
+    pl.add_argument("--wide", action="store_true", help="one line per codec with its full reason (for grep; wider "
+                    "than the terminal)")
     pl.set_defaults(func=_cmd_codecs_list)
     pf = csub.add_parser("fetch", help="download the weights a codec declares (pinned URLs + sha256, or a "
                          "pinned Hugging Face repo@revision)")
@@ -139,10 +141,17 @@ def _cmd_codecs_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    columns = ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim", "available"]
+    headers = {"sample_rate": "Hz", "frame_rate": "frames/s", "embedding_dim": "dim"}
+    if args.wide:
+        for r in rows:
+            r["available"] = "yes" if r["available"] else "no"
+            r["reason"] = r["reason"] or ""
+        _print_table(rows, [*columns, "reason"], headers=headers)
+        return 0
     for r in rows:
         r["available"] = "yes" if r["available"] else "no (below)"
-    _print_table(rows, ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim",
-                        "available"], headers={"sample_rate": "Hz", "frame_rate": "frames/s", "embedding_dim": "dim"})
+    _print_table(rows, columns, headers=headers)
     blocked = [r for r in rows if r["reason"]]
     if blocked:  # the whole reason, wrapped to the terminal: it names the command or setting that fixes it
         import shutil
@@ -309,6 +318,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     lb.add_argument("--manifest", default=None, help="manifest of the references (default: <runs>/*/manifest.jsonl)")
     lb.add_argument("--sample-metric", default="pesq_wb", help="metric that picks the best and worst samples")
     lb.add_argument("--clip-seconds", type=float, default=5.0, help="length of each listening clip")
+    lb.add_argument("--audio-budget-mb", type=float, default=20.0,
+                    help="listening clips stop at this size (the page names the codecs left out)")
     lb.add_argument("--metric-profile", default="", choices=("", "paper", "standard"),
                     help="acoustic rows of this metric profile (needed when the runs hold both)")
     lb.set_defaults(func=_cmd_leaderboard)
@@ -329,7 +340,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from .leaderboard import build_leaderboard
 
     site = build_leaderboard(args.runs, args.out, manifest=args.manifest, sample_metric=args.sample_metric,
-                             clip_seconds=args.clip_seconds, metric_profile=args.metric_profile)
+                             clip_seconds=args.clip_seconds, metric_profile=args.metric_profile,
+                             audio_budget_mb=args.audio_budget_mb)
     print(f"leaderboard: {site.index} ({site.n_codecs} codecs, {site.n_clips} clips, {site.bytes / 2**20:.1f} MB)")
     return 0
 

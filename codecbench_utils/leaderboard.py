@@ -119,20 +119,27 @@ def _clip(src: Path, dst: Path, seconds: float) -> bool:
         logger.warning("leaderboard: no sample from %s (%s)", src, exc)
         return False
     dst.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(dst, np.clip(wav[: int(seconds * sr)], -1, 1), sr, subtype="PCM_16")
+    sf.write(dst, np.clip(wav[: int(seconds * sr)], -1, 1), sr, format="FLAC", subtype="PCM_16")
     return True
 
 
 def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path], metric: str,
-             seconds: float) -> tuple[list[str], int]:
+             seconds: float, budget_bytes: int) -> tuple[list[str], int]:
+    """Best and worst speech item of each codec, original beside resynthesis, as lossless FLAC clips.
+
+    Codecs are taken in order until the clips reach ``budget_bytes``; the page says which were left out.
+    """
     from .codecs.resynth import output_path
 
-    blocks, n = [], 0
+    blocks, n, used, left_out = [], 0, 0, []
     if metric not in acoustic.columns or "category" not in acoustic.columns:
         speech = acoustic.iloc[0:0]
     else:
         speech = acoustic[(acoustic["category"] == "speech") & acoustic[metric].notna()]
     for codec in sorted(set(speech["codec"])):
+        if used >= budget_bytes:
+            left_out.append(codec)
+            continue
         rows = speech[speech["codec"] == codec].sort_values(metric)
         picks = [("worst", rows.iloc[0]), ("best", rows.iloc[-1])] if len(rows) else []
         cells = []
@@ -140,10 +147,11 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
             item = str(r["item"])
             ref, est = refs.get(item), output_path(RunsLayout(runs).resynth_dir(codec), item)
             safe = item.replace("/", "__")
-            a, b = out / "audio" / codec / f"{safe}_{label}_orig.wav", out / "audio" / codec / f"{safe}_{label}_codec.wav"
+            a, b = out / "audio" / codec / f"{safe}_{label}_orig.flac", out / "audio" / codec / f"{safe}_{label}_codec.flac"
             if ref is None or not _clip(ref, a, seconds) or not _clip(est, b, seconds):
                 continue
             n += 2
+            used += a.stat().st_size + b.stat().st_size
             cells.append(f"<td>{label}: {html.escape(item)} ({metric} {r[metric]:.2f})</td>"
                          f'<td><audio controls preload="none" src="{a.relative_to(out).as_posix()}" '
                          f'aria-label="original of {html.escape(item)}"></audio></td>'
@@ -155,16 +163,20 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
     if not blocks:
         return ["<p class='note'>No listening samples: no speech item has both its reference and a resynthesis "
                 "here.</p>"], 0
+    note = ([f"<p class='note'>Samples of {len(left_out)} codec(s) left out to keep the audio under "
+             f"{budget_bytes / 2**20:.0f} MB (--audio-budget-mb): {html.escape(', '.join(left_out))}.</p>"]
+            if left_out else [])
     return ["<table><thead><tr><th>codec</th><th>item</th><th>original</th><th>resynthesis</th></tr></thead>"
-            f"<tbody>{''.join(blocks)}</tbody></table>"], n
+            f"<tbody>{''.join(blocks)}</tbody></table>", *note], n
 
 
 def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | None = None,
                       sample_metric: str = "pesq_wb", clip_seconds: float = 5.0,
-                      metric_profile: str = "") -> LeaderboardSite:
+                      metric_profile: str = "", audio_budget_mb: float = 20.0) -> LeaderboardSite:
     """Write the static leaderboard of every codec under ``runs`` into ``out``; return what was written.
 
-    ``metric_profile`` picks the acoustic rows when the runs hold more than one profile.
+    ``metric_profile`` picks the acoustic rows when the runs hold more than one profile;
+    listening clips stop once they reach ``audio_budget_mb`` (the page names the codecs left out).
     """
     from .report import load_results, make_figures, make_tables
     from .stages import figures
@@ -200,7 +212,7 @@ def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | Non
     ) if k in made and not made[k].empty]
     parts += ["<h2>Semantic probes</h2>", *probe_parts] if probe_parts else []
     refs = _reference_paths(runs, manifest)
-    clips, n_clips = _samples(runs, out, acoustic, refs, sample_metric, clip_seconds)
+    clips, n_clips = _samples(runs, out, acoustic, refs, sample_metric, clip_seconds, int(audio_budget_mb * 2**20))
     parts += [f"<h2>Listening samples (best and worst speech item by {html.escape(sample_metric)})</h2>", *clips]
     prov = {"metric_profiles": sorted(set(acoustic.get("metric_profile", pd.Series(dtype=str)).dropna())),
             "metric_versions": sorted(set(acoustic.get("metric_versions", pd.Series(dtype=str)).dropna()))[:3]}

@@ -25,6 +25,7 @@ from .probes.results import (
     CLS_FILE,
     CLS_ITEMS_FILE,
     read_probe_results,
+    reading,
     summarize_asr,
 )
 
@@ -212,9 +213,10 @@ def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
 
         ci = pd.DataFrame(summarize_folds(results.classification.to_dict("records"),
                                           read_probe_results(cfg.runs, CLS_ITEMS_FILE).to_dict("records")))
+        ci["reading"] = [reading(r, "classification") for r in ci.to_dict("records")]
         made["probe_classification_intervals"] = ci[[c for c in (
             "codec", "feature", "dataset", "accuracy", "accuracy_lo", "accuracy_hi", "chance", "above_chance",
-            "seed_std", "fold_std", "n_seeds", "n_first_eval") if c in ci.columns]]
+            "seed_std", "fold_std", "n_seeds", "n_first_eval", "reading") if c in ci.columns]]
     wer = _final_wer(results.asr)
     if not wer.empty:
         made["asr_wer"] = wer
@@ -223,9 +225,10 @@ def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
         paired = _asr_against_reference(asr_items)
         if not paired.empty:
             made["probe_asr_paired"] = paired
+        summary["reading"] = [reading(r, "asr") for r in summary.to_dict("records")]
         made["probe_asr_intervals"] = summary[[c for c in (
             "codec", "feature", "dataset", "wer", "wer_lo", "wer_hi", "cer", "cer_lo", "cer_hi", "floor",
-            "above_floor", "wer_seed_std", "n_seeds", "n_first_eval") if c in summary.columns]]
+            "above_floor", "wer_seed_std", "n_seeds", "n_first_eval", "reading") if c in summary.columns]]
     for name, df in made.items():
         tables.write_table(df, out, name)
     results.tables = made

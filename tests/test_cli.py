@@ -29,6 +29,20 @@ def test_codecs_list_json_and_table(capsys):
     assert max(len(line) for line in capsys.readouterr().out.splitlines()) < 220
 
 
+def test_codecs_list_fits_the_terminal_and_wide_gives_full_reasons_one_line_each(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["codecs", "list", "--json"]) == 0
+    blocked = [r for r in json.loads(capsys.readouterr().out) if r["reason"]]
+    assert blocked, "every codec runs here: nothing to check"
+    assert main(["codecs", "list"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 100
+    assert main(["codecs", "list", "--wide"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for r in blocked:
+        row = [line for line in lines if line.startswith(r["id"] + " ")]
+        assert len(row) == 1 and row[0].rstrip().endswith(r["reason"])
+
+
 def test_unknown_codec_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "m.jsonl").write_text("")
     assert main(["resynth", "--codec", "nope", "--manifest", str(tmp_path / "m.jsonl"),

@@ -50,6 +50,17 @@ def test_leaderboard_is_self_contained_with_every_codec_and_playable_samples(tmp
     assert "leaderboard:" in capsys.readouterr().out
 
 
+def test_leaderboard_keeps_its_audio_under_the_budget_and_says_what_it_left_out(tmp_path, signal, rng):
+    from codecbench_utils.leaderboard import build_leaderboard
+
+    runs = _runs(tmp_path, signal, rng)
+    site = build_leaderboard(runs, tmp_path / "site", clip_seconds=1, audio_budget_mb=1e-6)  # room for one codec
+    page = site.index.read_text()
+    assert site.n_clips == 4 and "left out to keep the audio under" in page and "opus_6k." in page
+    audio = [p for p in (tmp_path / "site" / "audio").rglob("*") if p.is_file()]
+    assert {p.parent.name for p in audio} == {"identity"} and all(p.suffix == ".flac" for p in audio)
+
+
 def test_leaderboard_without_results_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["-q", "leaderboard", "--runs", str(tmp_path / "nope"), "--out", str(tmp_path / "s")]) == 2
     assert "runs folder not found" in capsys.readouterr().err

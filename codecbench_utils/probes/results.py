@@ -32,7 +32,7 @@ from ..audio import PathLike
 from ..errors import ConfigError
 
 __all__ = ["write_table", "read_probe_results", "summarize_asr", "asr_item_rows",
-           "compare_asr", "ASR_FILE", "ASR_ITEMS_FILE", "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE",
+           "compare_asr", "reading", "UNDERPOWERED_WIDTH", "ASR_FILE", "ASR_ITEMS_FILE", "ASR_SUMMARY_FILE", "ASR_CURVES_FILE", "CLS_FILE",
            "CLS_ITEMS_FILE", "CLS_SUMMARY_FILE"]
 
 ASR_FILE = "asr.parquet"
@@ -154,3 +154,46 @@ def compare_asr(items: Any, source_a: str, source_b: str, *, rate: str = "cer", 
     return {"rate": rate, "a": source_a, "b": source_b, "n_items": int(len(common)),
             "rate_a": float(a[err].sum() / a[n].sum()), "rate_b": float(b[err].sum() / b[n].sum()),
             "difference": diff, "lo": lo, "hi": hi, "differ": bool(lo > 0 or hi < 0)}
+
+
+#: A 95% interval wider than this (in accuracy or error-rate points, 0-1) is called under-powered:
+#: two codecs that far apart could not be told apart on this test set.
+UNDERPOWERED_WIDTH = 0.2
+
+
+def _cell(row: Any, key: str) -> Any:
+    v = row.get(key) if hasattr(row, "get") else None
+    return None if v is None or (isinstance(v, float) and v != v) else v
+
+
+def reading(row: Any, kind: str) -> str:
+    """One probe summary row in words: what its interval allows one to say.
+
+    ``kind`` is ``"classification"`` (accuracy against the majority-class chance) or ``"asr"``
+    (error rates against the trivial CTC floor). The words name the first problem found: no
+    interval, not above chance / at the floor, under-powered, or a probe that kept its first
+    evaluated checkpoint (it may not have trained).
+    """
+    metric, lo_k, hi_k = ("accuracy", "accuracy_lo", "accuracy_hi") if kind == "classification" else (
+        "wer", "wer_lo", "wer_hi")
+    lo, hi = _cell(row, lo_k), _cell(row, hi_k)
+    if lo is None or hi is None:
+        return "no interval (per-item results missing): compare with care"
+    if kind == "classification":
+        chance = _cell(row, "chance")
+        if chance is not None and lo <= chance:
+            return (f"not above chance: the 95% interval [{lo:.2f}, {hi:.2f}] reaches the majority-class "
+                    f"accuracy {chance:.2f}")
+    else:
+        cer_hi = _cell(row, "cer_hi")
+        floor = _cell(row, "floor") or 1.0
+        if cer_hi is not None and cer_hi >= floor:
+            return "at the CTC floor: the probe did not learn to transcribe (CER interval reaches 1.0)"
+    if hi - lo > UNDERPOWERED_WIDTH:
+        return (f"under-powered: the 95% interval of the {metric} spans {hi - lo:.2f}; codecs closer than that "
+                "cannot be told apart here")
+    if (_cell(row, "n_first_eval") or 0) > 0:
+        return (f"kept its first evaluated checkpoint in {int(row['n_first_eval'])} run(s): it may not have "
+                "trained long enough")
+    return "above chance, interval narrow enough to compare" if kind == "classification" else (
+        "learned; interval narrow enough to compare")
