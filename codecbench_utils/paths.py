@@ -5,18 +5,30 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "params_dir", "notebooks_dir", "project_path"]
+__all__ = ["project_root", "params_dir", "notebooks_dir", "project_path", "is_checkout"]
+
+
+def _checkout() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def is_checkout() -> bool:
+    """Whether the package runs from a source checkout (``params/`` beside it) rather than an installed wheel."""
+    return bool(os.environ.get("CODECBENCH_ROOT")) or (_checkout() / "params").is_dir()
 
 
 def project_root() -> Path:
-    """The checkout root (the folder holding ``params/`` and ``notebooks/``).
+    """The folder holding ``params/`` and ``notebooks/``: the checkout, or the installed package's copy.
 
-    ``CODECBENCH_ROOT`` overrides it, e.g. for a non-editable install.
+    ``CODECBENCH_ROOT`` overrides it. A wheel carries ``params/`` and ``notebooks/`` in
+    ``codecbench_utils/_project`` (see ``pyproject.toml``).
     """
     env = os.environ.get("CODECBENCH_ROOT")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1]
+    if (_checkout() / "params").is_dir():
+        return _checkout()
+    return Path(__file__).resolve().parent / "_project"
 
 
 def params_dir() -> Path:
@@ -28,7 +40,8 @@ def notebooks_dir() -> Path:
 
 
 def project_path(path: str | os.PathLike, *, base: str | os.PathLike | None = None) -> Path:
-    """An absolute path: ``path`` itself when absolute, else relative to ``base`` (default: the project root).
+    """An absolute path: ``path`` itself when absolute, else relative to ``base`` (default: the project root
+    in a checkout, the current folder for an installed package).
 
     Notebook defaults such as ``runs/mini/manifest.jsonl`` are written relative to the project root,
     so they mean the same file whether the kernel starts in the root (papermill) or in ``notebooks/``
@@ -36,4 +49,8 @@ def project_path(path: str | os.PathLike, *, base: str | os.PathLike | None = No
     reach a notebook (see :func:`codecbench_utils.runner.stage_parameters`).
     """
     p = Path(path).expanduser()
-    return p if p.is_absolute() else Path(base if base is not None else project_root()) / p
+    if p.is_absolute():
+        return p
+    if base is None:  # an installed package's own folder is no place for runs: the caller's folder then
+        base = project_root() if is_checkout() else Path.cwd()
+    return Path(base) / p
