@@ -221,6 +221,8 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes for PESQ/ViSQOL/SDR")
     p.add_argument("--device", default="cpu", help="torch device of the batched kernels and the speaker model")
     p.add_argument("--sim-model", default="resemblyzer", help="resemblyzer or wavlm_ecapa:<checkpoint>")
+    p.add_argument("--asr-model", default="pocketsphinx", help="recognizer of the ASR error rates: pocketsphinx "
+                   "(offline, in the wheel) or whisper:<folder or Hugging Face repo id in the cache>")
     p.add_argument("--batch-size", type=int, default=16, help="items per batch (bounds memory)")
     p.add_argument("--limit", type=int, default=None, help="score at most this many items")
     p.add_argument("--strict", action="store_true",
@@ -240,7 +242,8 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     df = compute_metrics(args.ref, args.est, profile=profile, metrics=args.metrics, out=args.out,
                          workers=args.workers, device=args.device, progress=not args.no_progress,
                          sim_model=args.sim_model, manifest=args.manifest, batch_size=args.batch_size,
-                         limit=args.limit, strict=args.strict, codec=args.codec)
+                         limit=args.limit, strict=args.strict, codec=args.codec,
+                         asr_model=args.asr_model)
     n_bad = int((~df["status"].astype(str).str.startswith("ok")).sum()) if len(df) else 0
     print(f"{len(df)} items ({n_bad} with a failed metric) -> {args.out}")
     return 0

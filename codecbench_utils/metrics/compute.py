@@ -55,8 +55,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Columns after the metrics: what the row is about and how it was made.
-_PROVENANCE = ("codec", "codec_fingerprint", "dataset", "category", "metric_profile", "sim_model", "delay_samples",
-               "delay_confidence", "not_scored", "key", "metric_versions")
+_PROVENANCE = ("codec", "codec_fingerprint", "dataset", "category", "metric_profile", "sim_model", "asr_model",
+               "delay_samples", "delay_confidence", "not_scored", "key", "metric_versions")
+#: The default of each run option (rows scored with the defaults keep the keys they had before options existed).
+_OPTION_DEFAULTS = {"recognizer": "pocketsphinx"}
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
@@ -195,6 +197,7 @@ def compute_metrics(
     resume: bool = True,
     strict: bool = False,
     codec: str | None = None,
+    asr_model: str = "pocketsphinx",
 ) -> Any:
     """Score every (reference, estimate) pair with the metrics of a profile.
 
@@ -230,6 +233,9 @@ def compute_metrics(
     strict : bool
         Folder mode: refuse two files of one item (``x.flac`` and ``x.wav``) instead of
         scoring the first and warning about the rest.
+    asr_model : str
+        Recognizer of the ASR error rates: ``pocketsphinx`` (offline, in the wheel) or
+        ``whisper:<folder or Hugging Face repo id in the cache>``; recorded per row in ``asr_model``.
     codec : str, optional
         The codec id behind the estimates: every row then carries ``codec`` and its
         ``codec_fingerprint`` (spec, backend versions, weight checksums). Empty for two
@@ -260,7 +266,11 @@ def compute_metrics(
         sources = sources[:limit]
     sim_spec = sim_model if isinstance(sim_model, str) else getattr(sim_model, "name", "custom")
     with_text = _needs_text(metrics)
-    keys = {s.item: item_key(s, prof.name, metrics, sim_spec, with_text=with_text) for s in sources}
+    # what the functions with run options get (registry ``options``); each non-default value keys the rows
+    run_options = {"recognizer": asr_model}
+    used = {o for m in metrics for o in get_metric(m).options}
+    keyed = {o: v for o, v in run_options.items() if o in used and v != _OPTION_DEFAULTS[o]}
+    keys = {s.item: item_key(s, prof.name, metrics, sim_spec, with_text=with_text, options=keyed) for s in sources}
 
     previous = None
     done_items: set[str] = set()
@@ -282,8 +292,13 @@ def compute_metrics(
         if prof.name == "paper" and not model.name.startswith("wavlm_ecapa"):
             logger.warning("SIM with %s is not comparable with the paper's numbers (WavLM-Large+ECAPA-TDNN); "
                            "pass sim_model='wavlm_ecapa:<wavlm_large_finetune.pth>'", model.name)
+    asr_name = None
+    if "recognizer" in used:
+        from .asr_error import recognizer_name
+
+        asr_name = recognizer_name(asr_model)  # a missing Whisper checkpoint stops here, before any work
     meta = {**codec_columns(codec), "metric_profile": prof.name, "sim_model": model.name if model is not None else
-            (sim_spec if "sim" in metrics else None), "metric_versions": metric_versions(metrics)}
+            (sim_spec if "sim" in metrics else None), "asr_model": asr_name, "metric_versions": metric_versions(metrics)}
 
     if workers is None:
         workers = os.cpu_count() or 1
@@ -380,6 +395,7 @@ def compute_metrics(
                         kw["columns"] = tuple(m for m in cols if m not in row.not_scored)
                     if unit_needs_text[unit]:
                         kw["text"] = row.src.text
+                    kw.update({o: run_options[o] for o in spec.options})
                     tasks.append(((item, unit), spec.function(), r, e, sr, kw))
                     row.pending += 1
             pool.submit(tasks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .pairs import PairSource
@@ -57,10 +57,14 @@ def _file_fingerprint(path: Path | None) -> str:
     return f"{st.st_size}-{st.st_mtime_ns}"
 
 
-def item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str, *, with_text: bool) -> str:
+def item_key(src: PairSource, profile: str, metrics: Sequence[str], sim_spec: str, *, with_text: bool,
+             options: Mapping[str, str] | None = None) -> str:
+    """What a finished row must match to be reused: profile, metrics, models, file sizes and mtimes,
+    the transcript when a metric reads it, and any non-default run option (e.g. the recognizer)."""
     parts = [profile, ",".join(metrics), sim_spec if "sim" in metrics else "",
              _file_fingerprint(src.ref_path), _file_fingerprint(src.est_path), src.pre_status or ""]
     if with_text:  # a corrected transcript is rescored
         parts += [src.text or "", src.language or ""]
+    parts += [f"{k}={v}" for k, v in sorted((options or {}).items())]
     payload = "|".join(parts)
     return hashlib.sha1(payload.encode()).hexdigest()[:16]

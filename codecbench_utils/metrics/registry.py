@@ -78,6 +78,8 @@ class Metric:
     languages: tuple[str, ...] | None = None
     #: for a column that scores the reference itself: the column it is the reference value of
     reference_of: str | None = None
+    #: run options the function takes as keywords (the driver passes the caller's value, e.g. ``recognizer``)
+    options: tuple[str, ...] = ()
 
     def _pick(self, value: Any, profile: str) -> Any:
         if isinstance(value, Mapping):
@@ -88,7 +90,7 @@ class Metric:
         """The function, batched kernel and arguments this metric uses in ``profile``."""
         kw = self.kwargs.get(profile, ())
         return MetricSpec(self.name, self.runs, self.module, self._pick(self.fn, profile),
-                          self._pick(self.batched, profile), tuple(kw), self.input, self.group)
+                          self._pick(self.batched, profile), tuple(kw), self.input, self.group, self.options)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class MetricSpec:
     kwargs: tuple[tuple[str, Any], ...] = ()
     input: Input = "aligned"
     group: str | None = None
+    options: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -147,7 +150,8 @@ def _asr(name: str, label: str, *, ref: bool = False) -> Metric:
     what = "the reference" if ref else "the resynthesis"
     return Metric(column, f"ASR {label} of {what} (↓)", False, "pool", "asr_error", "asr_error_rates",
                   categories=_SPEECH, why=_ASR_WHY, packages=("pocketsphinx",), default_in=("standard",),
-                  group="asr", needs=("text",), languages=("en",), reference_of=f"asr_{name}" if ref else None)
+                  group="asr", needs=("text",), languages=("en",), reference_of=f"asr_{name}" if ref else None,
+                  options=("recognizer",))
 
 
 #: Every result column, in table order.

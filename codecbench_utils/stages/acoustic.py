@@ -38,6 +38,7 @@ class Config:
     device: str
     limit: int | None
     sim_model: str
+    asr_model: str = "pocketsphinx"
 
     def example_paths(self) -> dict[str, dict[str, Path]]:
         """``ref_paths`` and ``est_paths`` (item id -> file) for the listening widgets."""
@@ -48,7 +49,7 @@ class Config:
 
 def config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, out: PathLike, metric_profile: str = "paper",
            metrics: str = "", workers: int = 0, device: str = "cpu", limit: int = 0, sim_model: str = "resemblyzer",
-           **old: Any) -> Config:
+           asr_model: str = "pocketsphinx", **old: Any) -> Config:
     """Check notebook 02's parameters; empty ``metrics`` means the profile's, ``workers=0`` all cores.
 
     ``profile=`` (the old name of ``metric_profile``) is accepted for one release.
@@ -71,14 +72,14 @@ def config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, out: PathLi
         raise ConfigError(f"workers and limit must be >= 0, got {workers}, {limit}")
     return Config(codec=codec, manifest=manifest, resynth_dir=resynth, metric_profile=prof, out=project_path(out),
                   metrics=parse_metrics(metrics or None, prof), workers=workers or None, device=device,
-                  limit=limit or None, sim_model=sim_model)
+                  limit=limit or None, sim_model=sim_model, asr_model=asr_model)
 
 
 def run(cfg: Config, *, progress: bool = True) -> Any:
     """Score the codec's resynthesis; rows carry the codec, its fingerprint and the metric profile."""
     return compute_metrics(None, cfg.resynth_dir, profile=cfg.metric_profile, metrics=cfg.metrics, out=cfg.out,
                            workers=cfg.workers, device=cfg.device, progress=progress, sim_model=cfg.sim_model,
-                           manifest=cfg.manifest, limit=cfg.limit, codec=cfg.codec)
+                           manifest=cfg.manifest, limit=cfg.limit, codec=cfg.codec, asr_model=cfg.asr_model)
 
 
 def summary(results: Any) -> Any:
