@@ -60,10 +60,9 @@ def test_ruff_check_is_clean():
 def test_wheel_installs_into_a_fresh_virtualenv_and_runs_outside_the_checkout(tmp_path):
     """The wheel carries params/ and notebooks/; dependencies come from this environment (no network)."""
     import json
+    import shutil
     import site
     import sysconfig
-
-    import shutil
 
     src = tmp_path / "src"  # a copy: the build writes build/ and *.egg-info beside the sources
     shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
