@@ -122,6 +122,8 @@ def _add_codecs(sub: argparse._SubParsersAction) -> None:
     csub = p.add_subparsers(dest="codecs_cmd", required=True)
     pl = csub.add_parser("list", help="every codec configuration and whether it can run here")
     pl.add_argument("--json", action="store_true", help="machine-readable output, every field and the full reasons")
+    pl.add_argument("--runs", default="runs", help="with --json: each codec's conformance from <runs>/<codec>/"
+                    "conformance.json (`codecbench codecs check`), when measured on the same fingerprint")
     pl.add_argument("--wide", action="store_true", help="one line per codec with its full reason (for grep; wider "
                     "than the terminal)")
     pl.set_defaults(func=_cmd_codecs_list)
@@ -130,6 +132,12 @@ def _add_codecs(sub: argparse._SubParsersAction) -> None:
     pf.add_argument("ids", nargs="+", metavar="ID", help="codec ids (see `codecbench codecs list`)")
     pf.add_argument("--dry-run", action="store_true", help="print what would be downloaded, download nothing")
     pf.set_defaults(func=_cmd_codecs_fetch)
+    pc = csub.add_parser("check", help="the conformance suite: length, sample rate, delay, determinism, batch == "
+                         "single, embedding shape")
+    pc.add_argument("ids", nargs="+", metavar="ID", help="codec ids (see `codecbench codecs list`)")
+    pc.add_argument("--runs", default="runs", help="each report goes to <runs>/<codec>/conformance.json")
+    pc.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    pc.set_defaults(func=_cmd_codecs_check)
 
 
 def _cmd_codecs_list(args: argparse.Namespace) -> int:
@@ -139,6 +147,15 @@ def _cmd_codecs_list(args: argparse.Namespace) -> int:
 
     rows = list_codecs()
     if args.json:
+        from .codecs.conformance import read_report
+        from .codecs.fingerprint import codec_fingerprint
+        from .codecs.registry import get_spec
+        from .layout import RunsLayout
+
+        layout = RunsLayout(args.runs)
+        for r in rows:
+            report = read_report(layout.conformance_file(r["id"]), fingerprint=codec_fingerprint(get_spec(r["id"])))
+            r["conformance"] = {x["name"]: x["status"] for x in report["results"]} if report else None
         print(json.dumps(rows, indent=2))
         return 0
     columns = ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim", "available"]
@@ -178,6 +195,26 @@ def _cmd_codecs_fetch(args: argparse.Namespace) -> int:
         else:
             run_plan(plan)
     return 0
+
+
+def _cmd_codecs_check(args: argparse.Namespace) -> int:
+    from .codecs.conformance import check_codec
+    from .codecs.registry import get_spec, load_codec
+    from .layout import RunsLayout
+
+    specs = [get_spec(codec_id) for codec_id in args.ids]  # every id checked before anything loads
+    layout = RunsLayout(args.runs)
+    ok = True
+    for spec in specs:
+        codec = load_codec(spec, device=args.device)
+        try:
+            report = check_codec(codec)
+        finally:
+            codec.close()
+        path = report.write(layout.conformance_file(spec.id))
+        print(report.describe() + f"\n  -> {path}")
+        ok &= report.ok
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------- resynth

@@ -8,6 +8,7 @@
     <runs>/<codec>/acoustic/<dataset>.parquet        stage 02 (shards under acoustic/shards/)
     <runs>/<codec>/probes/                           stages 03 and 04 (tables, checkpoints)
     <runs>/<codec>/<NN_stage>.ipynb                  executed stage notebooks
+    <runs>/<codec>/conformance.json                  ``codecbench codecs check``
     <runs>/cache/features/                           probe features, shared by every codec
     <runs>/figures/                                  notebook 05, its tables and figures
 
@@ -80,6 +81,10 @@ class RunsLayout:
     def acoustic_files(self) -> list[Path]:
         """Every codec's merged acoustic result files (shards excluded)."""
         return sorted(self.root.glob("*/acoustic/*.parquet"))
+
+    def conformance_file(self, codec: str) -> Path:
+        """``codecbench codecs check``'s report for a codec."""
+        return self.codec_dir(codec) / "conformance.json"
 
     def probes_dir(self, codec: str) -> Path:
         return self.codec_dir(codec) / "probes"

@@ -186,6 +186,19 @@ def _asr_against_reference(items: pd.DataFrame, reference: str = "identity") -> 
     return pd.DataFrame(rows)
 
 
+def _conformance(runs: Path) -> pd.DataFrame:
+    """One row per codec checked with ``codecbench codecs check``: each check's status (details in the JSON)."""
+    from .codecs.conformance import CHECKS, read_report
+    from .layout import RunsLayout
+
+    rows = []
+    for path in sorted(RunsLayout(runs).root.glob("*/conformance.json")):
+        report = read_report(path)
+        if report:
+            rows.append({"codec": report["codec"], **{r["name"]: r["status"] for r in report["results"]}})
+    return pd.DataFrame(rows, columns=["codec", *CHECKS]) if rows else pd.DataFrame()
+
+
 def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
     """Write Table 3, 4, 7-10, 5 and the paper comparisons into ``cfg.out_dir``; return them."""
     out = cfg.out_dir
@@ -204,6 +217,9 @@ def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
                 cmp = tables.compare_with_paper(made[key], scope)
                 if not cmp.empty:
                     made[f"paper_vs_ours_{scope}"] = cmp
+    conformance = _conformance(cfg.runs)
+    if not conformance.empty:
+        made["codec_conformance"] = conformance
     missing = _paper_codecs_missing(set(ac.get("codec", pd.Series(dtype=str))))
     if not missing.empty:
         made["paper_codecs_missing"] = missing

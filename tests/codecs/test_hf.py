@@ -16,82 +16,6 @@ transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 
 
-def _spec(backend: str, sr: int, n_q: int, **options) -> CodecSpec:
-    return CodecSpec(id=f"tiny_{backend}", family="test", backend=backend, sample_rate=sr, n_q=n_q,
-                     options=options)
-
-
-def _tiny_dac():
-    cfg = transformers.DacConfig(encoder_hidden_size=4, downsampling_ratios=[2, 4], decoder_hidden_size=16,
-                                 n_codebooks=3, codebook_size=16, codebook_dim=4, sampling_rate=800)
-    return hf.DacCodec, _spec("hf_dac", 800, 2), transformers.DacModel(cfg), 16
-
-
-def _tiny_encodec():
-    # 100 Hz x 4 bits = 0.4 kbps a codebook: 0.8 kbps selects 2 codebooks
-    cfg = transformers.EncodecConfig(hidden_size=8, num_filters=2, upsampling_ratios=[2, 4], num_lstm_layers=1,
-                                     codebook_size=16, target_bandwidths=[0.4, 0.8, 1.2], sampling_rate=800)
-    return hf.EncodecCodec, _spec("hf_encodec", 800, 2), transformers.EncodecModel(cfg), 8
-
-
-def _tiny_mimi():
-    cfg = transformers.MimiConfig(hidden_size=16, num_filters=2, upsampling_ratios=[2, 4], codebook_size=16,
-                                  codebook_dim=8, num_quantizers=4, vector_quantization_hidden_dimension=8,
-                                  upsample_groups=16, num_hidden_layers=1, intermediate_size=16,
-                                  num_attention_heads=2, num_key_value_heads=2, sampling_rate=800,
-                                  sliding_window=10, max_position_embeddings=200)
-    return hf.MimiCodec, _spec("hf_mimi", 800, 3), transformers.MimiModel(cfg), 16
-
-
-def _tiny_xcodec():
-    semantic = dict(model_type="hubert", hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                    intermediate_size=8, conv_dim=[4, 4], conv_stride=[2, 4], conv_kernel=[4, 4],
-                    num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=2)
-    acoustic = dict(encoder_hidden_size=4, downsampling_ratios=[2, 4], upsampling_ratios=[4, 2],
-                    decoder_hidden_size=16, hidden_size=16, codebook_dim=4, sampling_rate=800)
-    cfg = transformers.XcodecConfig(target_bandwidths=[0.4, 0.8], codebook_size=16, sample_rate=800,
-                                    acoustic_model_config=acoustic, semantic_model_config=semantic)
-    return hf.XcodecCodec, _spec("hf_xcodec", 800, 2), transformers.XcodecModel(cfg), 24
-
-
-def _tiny_xcodec2():
-    # the semantic branch's mel frames are 10 ms at 16 kHz, stacked by 2: the hop must be 320
-    semantic = dict(model_type="wav2vec2-bert", hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                    intermediate_size=8, feature_projection_input_dim=160, conv_depthwise_kernel_size=3,
-                    output_hidden_size=8)
-    cfg = transformers.Xcodec2Config(hidden_size=32, intermediate_size=16, num_hidden_layers=1,
-                                     num_attention_heads=2, num_key_value_heads=2, head_dim=16,
-                                     encoder_hidden_size=2, downsampling_ratios=[4, 8, 10], quantization_dim=40,
-                                     quantization_levels=[4, 4], sampling_rate=16000,
-                                     semantic_model_config=semantic)
-    return hf.Xcodec2Codec, _spec("hf_xcodec2", 16000, 1), transformers.Xcodec2Model(cfg), 32
-
-
-def _tiny_wavtokenizer():
-    cfg = transformers.WavTokenizerConfig(num_filters=2, upsampling_ratios=[2, 4], num_lstm_layers=1, hidden_size=8,
-                                          codebook_size=16, codebook_dim=8, decoder_hidden_size=8,
-                                          decoder_intermediate_size=16, decoder_num_layers=1,
-                                          decoder_attention_num_groups=4, sampling_rate=800)
-    return hf.WavTokenizerCodec, _spec("hf_wavtokenizer", 800, 1), transformers.WavTokenizerModel(cfg), 8
-
-
-TINY = {
-    "dac": _tiny_dac,
-    "encodec": _tiny_encodec,
-    "mimi": _tiny_mimi,
-    "xcodec": _tiny_xcodec,
-    "xcodec2": _tiny_xcodec2,
-    "wavtokenizer": _tiny_wavtokenizer,
-}
-
-
-@pytest.fixture(scope="module", params=sorted(TINY))
-def tiny(request):
-    torch.manual_seed(0)
-    cls, spec, model, dim = TINY[request.param]()
-    return cls.from_model(spec, model), dim
-
-
 def test_encode_decode_embed_shapes(tiny, rng):
     codec, dim = tiny
     hop = codec.hop_length
@@ -151,9 +75,9 @@ def test_long_files_are_chunked(tiny, rng):
         codec.chunk_seconds = old
 
 
-def test_dac_embedding_is_quantized_representation(rng):
+def test_dac_embedding_is_quantized_representation(tiny_builders, rng):
     torch.manual_seed(0)
-    cls, spec, model, _ = _tiny_dac()
+    cls, spec, model, _ = tiny_builders["dac"]()
     codec = cls.from_model(spec, model)
     wav = (0.1 * rng.standard_normal(16 * 10)).astype(np.float32)
     with torch.no_grad():
@@ -161,17 +85,17 @@ def test_dac_embedding_is_quantized_representation(rng):
     np.testing.assert_allclose(codec.embed(wav), z[0].T.numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_bad_n_q_is_rejected():
-    cls, spec, model, _ = _tiny_encodec()
+def test_bad_n_q_is_rejected(tiny_builders):
+    cls, spec, model, _ = tiny_builders["encodec"]()
     with pytest.raises(CodecRuntimeError, match="matches none"):
         cls.from_model(CodecSpec(**{**spec.to_dict(), "n_q": 5}), model)
-    cls, spec, model, _ = _tiny_dac()
+    cls, spec, model, _ = tiny_builders["dac"]()
     with pytest.raises(CodecRuntimeError, match="n_q must be in 1..3"):
         cls.from_model(CodecSpec(**{**spec.to_dict(), "n_q": 4}), model)
 
 
-def test_sample_rate_mismatch():
-    cls, spec, model, _ = _tiny_dac()
+def test_sample_rate_mismatch(tiny_builders):
+    cls, spec, model, _ = tiny_builders["dac"]()
     with pytest.raises(CodecRuntimeError, match="sample_rate"):
         cls.from_model(CodecSpec(**{**spec.to_dict(), "sample_rate": 16000}), model)
 
@@ -188,9 +112,9 @@ def test_missing_weights_error_names_codec_file_and_fix(tmp_path, monkeypatch):
     assert reason is not None and "not in the Hugging Face cache" in reason
 
 
-def test_local_weights_folder_loads(tmp_path, rng):
+def test_local_weights_folder_loads(tiny_builders, tmp_path, rng):
     torch.manual_seed(0)
-    cls, spec, model, _ = _tiny_dac()
+    cls, spec, model, _ = tiny_builders["dac"]()
     model.save_pretrained(tmp_path / "ckpt")
     loaded = cls(spec, weights=tmp_path / "ckpt")
     wav = (0.1 * rng.standard_normal(160)).astype(np.float32)
@@ -200,10 +124,10 @@ def test_local_weights_folder_loads(tmp_path, rng):
 
 
 @pytest.mark.gpu
-def test_gpu_bf16_matches_shapes(rng):
+def test_gpu_bf16_matches_shapes(tiny_builders, rng):
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
-    cls, spec, model, dim = _tiny_dac()
+    cls, spec, model, dim = tiny_builders["dac"]()
     spec = CodecSpec(**{**spec.to_dict(), "options": {"dtype": "bfloat16"}})
     codec = cls.from_model(spec, model, device="cuda")
     wav = (0.1 * rng.standard_normal(16 * 20)).astype(np.float32)
