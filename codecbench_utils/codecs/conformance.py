@@ -211,7 +211,8 @@ def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> 
                 return "fail", f"batched item has {out.wav.shape[0]} samples, single {ref.shape[0]}"
             worst = max(worst, float(np.max(np.abs(out.wav - ref)) / max(np.max(np.abs(ref)), 1e-9)))
         status = "pass" if worst <= BATCH_TOLERANCE else "fail"
-        return status, f"batched vs single: {worst:.1e} of the peak (tolerance {BATCH_TOLERANCE:g})"
+        how = "" if getattr(codec, "BATCHES_UNEQUAL_LENGTHS", True) else "; items of unequal length run one at a time"
+        return status, f"batched vs single: {worst:.1e} of the peak (tolerance {BATCH_TOLERANCE:g}){how}"
 
     def embeddings():
         if type(codec).embed is Codec.embed:

@@ -153,6 +153,11 @@ class HFCodec(Codec):
     """
 
     PACKAGES = ("transformers", "torch")
+    #: whether items of unequal length may share a batch: only where the conformance suite measured batched
+    #: output equal to single output (``codecbench codecs check``). Elsewhere the padding of the shorter
+    #: items (code 0 is a real code, not silence) leaks into their last frames, so a batch only groups
+    #: segments of equal padded length (chunks of long files, corpora of equal lengths).
+    BATCHES_UNEQUAL_LENGTHS: bool = False
 
     MODEL_CLASS: str = ""
 
@@ -301,9 +306,7 @@ class HFCodec(Codec):
         import torch
 
         out: list[Any] = [None] * len(segs)
-        order = sorted(range(len(segs)), key=lambda i: -segs[i].shape[0])  # similar lengths together
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for idx in self._batches([self._padded(s.shape[0]) for s in segs]):
             longest = max(segs[i].shape[0] for i in idx)
             x = torch.zeros(len(idx), 1, longest, dtype=torch.float32)
             for row, i in enumerate(idx):
@@ -314,6 +317,23 @@ class HFCodec(Codec):
             for row, i in enumerate(idx):
                 out[i] = res[row]
         return out
+
+    def _batches(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Indices grouped into batches, longest first: up to ``batch_size`` each, and of one length
+        unless the family may batch unequal lengths (``BATCHES_UNEQUAL_LENGTHS``)."""
+        batches: list[list[int]] = []
+        for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+            fits = batches and len(batches[-1]) < self.batch_size and (
+                self.BATCHES_UNEQUAL_LENGTHS or lengths[batches[-1][0]] == lengths[i])
+            if fits:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
+
+    def _padded(self, n: int) -> int:
+        """Samples of an ``n``-sample item once right-padded to whole frames."""
+        return n + (-n) % self.hop_length
 
     def _check(self, wav: np.ndarray) -> np.ndarray:
         return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
@@ -363,9 +383,7 @@ class HFCodec(Codec):
                 pieces.append(c[:, s:s + chunk_frames])
                 owners.append(j)
         results: list[Any] = [None] * len(pieces)
-        order = sorted(range(len(pieces)), key=lambda i: -pieces[i].shape[1])
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for idx in self._batches([p.shape[1] for p in pieces]):  # code 0 is a real code: padding is not silence
             longest = max(pieces[i].shape[1] for i in idx)
             codes = torch.zeros(len(idx), pieces[idx[0]].shape[0], longest, dtype=torch.long)
             for row, i in enumerate(idx):
@@ -462,6 +480,8 @@ class DacCodec(HFCodec):
 class EncodecCodec(HFCodec):
     """EnCodec (``EncodecModel``) at a fixed bandwidth; n_q follows from it (24 kHz: 750 bps a codebook)."""
 
+    BATCHES_UNEQUAL_LENGTHS = True  # measured: batched == single (padding mask)
+
     MODEL_CLASS = "EncodecModel"
 
     def _post_setup(self) -> None:
@@ -485,6 +505,8 @@ class EncodecCodec(HFCodec):
 
 class MimiCodec(HFCodec):
     """Kyutai's Mimi (``MimiModel``): split RVQ (1 semantic + acoustic codebooks) at 12.5 Hz."""
+
+    BATCHES_UNEQUAL_LENGTHS = True  # measured: batched == single (padding mask)
 
     MODEL_CLASS = "MimiModel"
 

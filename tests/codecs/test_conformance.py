@@ -79,7 +79,9 @@ def test_tiny_transformers_adapters_are_measured(tiny):
     assert set(status) == set(CHECKS)
     for check in ("length", "sample_rate", "deterministic", "embeddings"):
         assert status[check] == "pass", report.describe()
-    assert status["batch"] in ("pass", "fail") and status["delay"] in ("pass", "inconclusive")
+    # batched == single within tolerance: every family either masks its padding or batches equal lengths only
+    assert status["batch"] == "pass", report.describe()
+    assert status["delay"] in ("pass", "inconclusive")  # random weights: the output may not resemble the input
 
 
 @pytest.mark.skipif(not (LYRA.is_dir() or os.environ.get("CODECBENCH_LYRA_DIR")),
