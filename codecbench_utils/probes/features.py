@@ -1,7 +1,7 @@
 """Feature sources for the semantic probes: codec embeddings and log-mel baselines.
 
 A *feature source* turns one manifest item into a ``(frames, dim)`` float32 matrix
-at a known frame rate. Three kinds exist, named by a short string:
+at a known frame rate. These kinds exist, named by a short string:
 
 ``codec:<id>``
     The codec's continuous quantized embeddings (``Codec.embed``), the input the
@@ -13,6 +13,9 @@ at a known frame rate. Three kinds exist, named by a short string:
     Log-mel features of a codec's resynthesized audio, read from a resynthesis
     folder (``<dir>/<item id>.flac``, see :mod:`codecbench_utils.codecs.resynth`).
     This is how classical codecs, which have no embeddings, are probed.
+``whisper:<model>``, ``ssl:<model>@<layer>``
+    Baseline rows from pretrained speech models on the original audio: Whisper's encoder
+    output and an SSL model's hidden layer (:mod:`codecbench_utils.probes.pretrained`).
 
 Each source has a ``fingerprint`` (what changes its output: codec spec, log-mel
 settings, resynthesis folder) that keys the embedding cache, and a per-item
@@ -117,22 +120,32 @@ def logmel(wav: np.ndarray, sr: int, *, config: LogMelConfig | None = None) -> n
 class FeatureSource:
     """A parsed feature-source name (see the module docstring)."""
 
-    kind: Literal["codec", "logmel"]
+    kind: Literal["codec", "logmel", "whisper", "ssl"]
     codec_id: str | None = None  # for kind "codec"
     audio: str = "original"  # for kind "logmel": "original" or a resynthesis folder
+    model: str | None = None  # for kinds "whisper" and "ssl": a short name, repo id or folder
+    layer: int | None = None  # for kind "ssl"
 
     @property
     def name(self) -> str:
-        """The canonical string form (``codec:<id>``, ``logmel:original``, ``logmel:<dir>``)."""
+        """The canonical string form (``codec:<id>``, ``logmel:<audio>``, ``whisper:<m>``, ``ssl:<m>@<layer>``)."""
         if self.kind == "codec":
             return f"codec:{self.codec_id}"
+        if self.kind == "whisper":
+            return f"whisper:{self.model}"
+        if self.kind == "ssl":
+            return f"ssl:{self.model}@{self.layer}"
         return f"logmel:{self.audio}"
 
     @property
     def label(self) -> str:
-        """Short label for tables: ``codec_embedding``, ``logmel_original`` or ``logmel_resynth``."""
+        """Short label for tables: ``codec_embedding``, ``logmel_original``, ``logmel_resynth``,
+        ``whisper_<model>`` or ``ssl_<model>_l<layer>``."""
         if self.kind == "codec":
             return "codec_embedding"
+        if self.kind in ("whisper", "ssl"):
+            short = Path(str(self.model)).name.replace("-", "_")
+            return f"whisper_{short}" if self.kind == "whisper" else f"ssl_{short}_l{self.layer}"
         return "logmel_original" if self.audio == "original" else "logmel_resynth"
 
 
@@ -159,8 +172,14 @@ def parse_feature_source(name: str | FeatureSource) -> FeatureSource:
             return FeatureSource("codec", codec_id=rest)
         if kind == "logmel":
             return FeatureSource("logmel", audio=rest)
+        if kind == "whisper":
+            return FeatureSource("whisper", model=rest)
+        model, at, layer = rest.rpartition("@")
+        if kind == "ssl" and at and model and layer.isdigit():
+            return FeatureSource("ssl", model=model, layer=int(layer))
     raise UnknownNameError(
-        f"unknown feature source '{name}'; expected 'codec:<id>', 'logmel:original' or 'logmel:<resynthesis dir>'"
+        f"unknown feature source '{name}'; expected 'codec:<id>', 'logmel:original', 'logmel:<resynthesis dir>', "
+        "'whisper:<model>' or 'ssl:<model>@<layer>'"
     )
 
 
@@ -227,7 +246,13 @@ class FeatureExtractor:
     def __call__(self, item: ManifestItem) -> np.ndarray:
         """Features of one item, shape ``(frames, dim)``, float32."""
         path = self.input_path(item)
-        if self.source.kind == "logmel":
+        if self.source.kind in ("whisper", "ssl"):
+            from .pretrained import PRETRAINED_SR
+
+            wav, sr = load_audio(path, sr=PRETRAINED_SR)
+            feats = np.asarray(self._codec(check_audio(wav, what=f"item '{item.id}'", item_id=item.id), sr),
+                               dtype=np.float32)
+        elif self.source.kind == "logmel":
             if self.source.audio != "original":
                 rec = self._resynth_records().get(item.id)
                 if rec is not None and rec.status != "ok":
@@ -263,7 +288,8 @@ def make_extractor(source: str | FeatureSource, *, manifest_dir: PathLike | None
     Parameters
     ----------
     source : str or FeatureSource
-        ``codec:<id>``, ``logmel:original`` or ``logmel:<resynthesis dir>``.
+        ``codec:<id>``, ``logmel:original``, ``logmel:<resynthesis dir>``, ``whisper:<model>`` or
+        ``ssl:<model>@<layer>``.
     manifest_dir : path, optional
         Folder that relative manifest paths hang off.
     device : str
@@ -280,6 +306,13 @@ def make_extractor(source: str | FeatureSource, *, manifest_dir: PathLike | None
     """
     src = parse_feature_source(source)
     cfg = logmel_config or LogMelConfig()
+    if src.kind in ("whisper", "ssl"):
+        from .pretrained import SSLFeatures, WhisperEncoderFeatures
+
+        model = (WhisperEncoderFeatures(str(src.model), device=device) if src.kind == "whisper"
+                 else SSLFeatures(str(src.model), int(src.layer or 0), device=device))
+        return FeatureExtractor(src, fingerprint=model.fingerprint, frame_rate=model.frame_rate, dim=model.dim,
+                                manifest_dir=manifest_dir, codec=model)
     if src.kind == "logmel":
         where = "original" if src.audio == "original" else str(Path(src.audio).resolve())
         fp = _hash({"kind": "logmel", "audio": where, "config": asdict(cfg)})

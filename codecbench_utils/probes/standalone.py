@@ -60,7 +60,7 @@ def _codec_of(source: str) -> str:
     src = parse_feature_source(source)
     if src.kind == "codec":
         return str(src.codec_id)
-    if src.audio == "original":
+    if src.kind in ("whisper", "ssl") or src.audio == "original":  # pretrained models read the original audio
         return "original"
     p = Path(src.audio)
     return p.parent.name if p.name == "resynth" else p.name
