@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,13 @@ from .probes.results import (
 
 __all__ = ["Results", "load_results", "make_tables", "make_figures"]
 
-if TYPE_CHECKING:
-    from .stages.figures import Config
+class Config(Protocol):
+    """What the functions read of the figures stage's config (``stages.figures.Config``)."""
+
+    runs: Path
+    out_dir: Path
+    metric_profile: str
+
 
 logger = logging.getLogger(__name__)
 
