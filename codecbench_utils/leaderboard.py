@@ -211,6 +211,9 @@ def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | Non
         ("probe_classification_intervals", "classification probes: accuracy, 95% interval, majority-class chance"),
     ) if k in made and not made[k].empty]
     parts += ["<h2>Semantic probes</h2>", *probe_parts] if probe_parts else []
+    if "codec_conformance" in made:
+        parts += ["<h2>Conformance</h2>", _table(made["codec_conformance"], "codecbench codecs check: length, sample "
+                                                 "rate, delay, determinism, batched = single, embeddings")]
     refs = _reference_paths(runs, manifest)
     clips, n_clips = _samples(runs, out, acoustic, refs, sample_metric, clip_seconds, int(audio_budget_mb * 2**20))
     parts += [f"<h2>Listening samples (best and worst speech item by {html.escape(sample_metric)})</h2>", *clips]

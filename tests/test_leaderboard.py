@@ -48,6 +48,10 @@ def test_leaderboard_is_self_contained_with_every_codec_and_playable_samples(tmp
         assert "alt=" in img and (site / re.search(r"src='([^']+)'", img).group(1)).is_file()
     assert 'class="sortable"' in page and "ci_low" in page and "aria-sort" in page
     assert "leaderboard:" in capsys.readouterr().out
+    assert "Conformance" not in page  # no codec was checked
+    assert cli.main(["-q", "codecs", "check", "identity", "--runs", str(runs)]) == 0
+    assert cli.main(["-q", "leaderboard", "--runs", str(runs), "--out", str(site), "--clip-seconds", "1"]) == 0
+    assert "<h2>Conformance</h2>" in (site / "index.html").read_text()
 
 
 def test_leaderboard_keeps_its_audio_under_the_budget_and_says_what_it_left_out(tmp_path, signal, rng):
