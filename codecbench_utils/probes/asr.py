@@ -138,21 +138,31 @@ def greedy_decode(log_probs: np.ndarray, lengths: Sequence[int]) -> list[str]:
     return out
 
 
-def build_ctc_probe(input_dim: int, cfg: ASRConfig) -> Any:
-    """The probe network: (B, T, D) features + lengths -> (B, T, NUM_CHARS) log-probabilities."""
+def build_ctc_probe(input_dim: int, cfg: ASRConfig, *, vocab: list[int] | None = None) -> Any:
+    """The probe network: (B, T, D) features + lengths -> (B, T, NUM_CHARS) log-probabilities.
+
+    With ``vocab`` (codebook sizes), the input is code indices and a learned embedding per codebook,
+    summed, comes first (the token-based probe, :mod:`codecbench_utils.probes.tokens`).
+    """
     import torch
     from torch import nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+    from .tokens import token_front
+
     class CTCProbe(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.lstm = nn.LSTM(input_dim, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
+            self.front = token_front(vocab) if vocab else None
+            width = self.front.out_dim if self.front is not None else input_dim
+            self.lstm = nn.LSTM(width, cfg.hidden_size, num_layers=cfg.num_layers, batch_first=True,
                                 bidirectional=cfg.bidirectional,
                                 dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
             self.classifier = nn.Linear(cfg.hidden_size * (2 if cfg.bidirectional else 1), NUM_CHARS)
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+            if self.front is not None:
+                x = self.front(x)
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, _ = self.lstm(packed)
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
@@ -451,10 +461,13 @@ def train_asr_probe(
 
     torch.manual_seed(seed)
     np.random.seed(seed)
+    from .tokens import is_tokens, token_vocab
+
+    vocab = token_vocab(features.source) if is_tokens(features.source) else None
     mean = std = None
-    if cfg.normalize:
+    if cfg.normalize and vocab is None:  # code indices are identities, not values: never standardised
         mean, std = _norm_stats(features, train_ids)
-    model = build_ctc_probe(features.dim, cfg).to(dev)
+    model = build_ctc_probe(features.dim, cfg, vocab=vocab).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = None
     if cfg.lr_plateau_factor:

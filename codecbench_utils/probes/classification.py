@@ -68,14 +68,24 @@ def masked_mean(x: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
     return (x * mask[..., None]).sum(1) / lengths[:, None]
 
 
-def build_classifier(dim: int, n_classes: int, cfg: ClassificationConfig) -> Any:
-    """The probe head: (B, T, D) features + (B, T) bool mask -> (B, n_classes) logits."""
+def build_classifier(dim: int, n_classes: int, cfg: ClassificationConfig, *, vocab: list[int] | None = None) -> Any:
+    """The probe head: (B, T, D) features + (B, T) bool mask -> (B, n_classes) logits.
+
+    With ``vocab`` (codebook sizes), the input is code indices and a learned embedding per codebook,
+    summed, comes first (the token-based probe, :mod:`codecbench_utils.probes.tokens`).
+    """
     import torch
     from torch import nn
+
+    from .tokens import token_front
+
+    front = token_front(vocab) if vocab else None
+    dim = front.out_dim if front is not None else dim
 
     class Probe(nn.Module):
         def __init__(self) -> None:
             super().__init__()
+            self.front = front
             self.score = nn.Linear(dim, 1) if cfg.pooling == "attention" else None
             if cfg.head == "mlp":
                 self.head = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(cfg.dropout), nn.ReLU(),
@@ -84,6 +94,8 @@ def build_classifier(dim: int, n_classes: int, cfg: ClassificationConfig) -> Any
                 self.head = nn.Linear(dim, n_classes)
 
         def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            if self.front is not None:
+                x = self.front(x)
             if self.score is not None:
                 s = self.score(x).squeeze(-1).masked_fill(~mask, float("-inf"))
                 w = torch.softmax(s, dim=-1)
@@ -218,7 +230,7 @@ def _eval(model: Any, data: _Data, batch_size: int = 256) -> tuple[float, np.nda
 
 
 def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: ClassificationConfig, *, seed: int,
-                     device: Any) -> tuple[Any, int, float, str, bool]:
+                     device: Any, vocab: list[int] | None = None) -> tuple[Any, int, float, str, bool]:
     """Train one probe; return the selected model, its epoch (1-based), validation accuracy, the rule used
     and whether the kept epoch is the first one evaluated.
 
@@ -231,7 +243,7 @@ def train_classifier(train: _Data, val: _Data, n_classes: int, cfg: Classificati
     import torch
 
     torch.manual_seed(seed)
-    model = build_classifier(int(train.x.shape[-1]), n_classes, cfg).to(device)
+    model = build_classifier(int(train.x.shape[-1]), n_classes, cfg, vocab=vocab).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = max(1, math.ceil(len(train) / cfg.batch_size))
     total = cfg.epochs * per_epoch
@@ -356,8 +368,11 @@ def cross_validate(
     for it in usable:
         s = np.asarray(features.get(it.id), dtype=np.float32)
         seqs.append(s[:max_frames] if max_frames else s)
-    if cfg.pooling == "mean":  # pooling first is exact for a mean and makes training far cheaper
-        seqs = [s.mean(0, keepdims=True) for s in seqs]
+    from .tokens import is_tokens, token_vocab
+
+    vocab = token_vocab(features.source) if is_tokens(features.source) else None
+    if cfg.pooling == "mean" and vocab is None:  # pooling first is exact for a mean and far cheaper
+        seqs = [s.mean(0, keepdims=True) for s in seqs]  # (code indices are embedded per frame first)
     label = parse_feature_source(features.source).label
     results: list[FoldResult] = []
     folds_of = {seed: np.array(assign_folds(usable, cfg.n_folds, seed)) for seed in seeds}  # once per seed
@@ -372,7 +387,7 @@ def cross_validate(
         tr_rel, va_rel = _split_val(y_all[pool_idx], cfg.val_fraction, seed)
         tr_idx, va_idx = pool_idx[tr_rel], pool_idx[va_rel]
         mean = std = None
-        if cfg.normalize:
+        if cfg.normalize and vocab is None:  # code indices are identities, not values
             frames = np.concatenate([seqs[i] for i in tr_idx])
             mean, std = frames.mean(0), np.maximum(frames.std(0), 1e-3)
 
@@ -383,7 +398,7 @@ def cross_validate(
         train, test = data(tr_idx), data(test_idx)
         val = data(va_idx) if len(va_idx) else _empty_like(train)
         model, best_epoch, v_acc, rule, first = train_classifier(train, val, len(classes), cfg, seed=seed,
-                                                                 device=dev)
+                                                                 device=dev, vocab=vocab)
         _, pred = _eval(model, test)
         y_test = y_all[test_idx]
         from sklearn.metrics import f1_score

@@ -13,6 +13,9 @@ at a known frame rate. These kinds exist, named by a short string:
     Log-mel features of a codec's resynthesized audio, read from a resynthesis
     folder (``<dir>/<item id>.flac``, see :mod:`codecbench_utils.codecs.resynth`).
     This is how classical codecs, which have no embeddings, are probed.
+``tokens:<id>``
+    The codec's discrete codes, ``(frames, n_q)``, for the token-based probe: the probes learn an
+    embedding per codebook in front of their head (:mod:`codecbench_utils.probes.tokens`).
 ``whisper:<model>``, ``ssl:<model>@<layer>``
     Baseline rows from pretrained speech models on the original audio: Whisper's encoder
     output and an SSL model's hidden layer (:mod:`codecbench_utils.probes.pretrained`).
@@ -120,7 +123,7 @@ def logmel(wav: np.ndarray, sr: int, *, config: LogMelConfig | None = None) -> n
 class FeatureSource:
     """A parsed feature-source name (see the module docstring)."""
 
-    kind: Literal["codec", "logmel", "whisper", "ssl"]
+    kind: Literal["codec", "tokens", "logmel", "whisper", "ssl"]
     codec_id: str | None = None  # for kind "codec"
     audio: str = "original"  # for kind "logmel": "original" or a resynthesis folder
     model: str | None = None  # for kinds "whisper" and "ssl": a short name, repo id or folder
@@ -129,8 +132,8 @@ class FeatureSource:
     @property
     def name(self) -> str:
         """The canonical string form (``codec:<id>``, ``logmel:<audio>``, ``whisper:<m>``, ``ssl:<m>@<layer>``)."""
-        if self.kind == "codec":
-            return f"codec:{self.codec_id}"
+        if self.kind in ("codec", "tokens"):
+            return f"{self.kind}:{self.codec_id}"
         if self.kind == "whisper":
             return f"whisper:{self.model}"
         if self.kind == "ssl":
@@ -143,6 +146,10 @@ class FeatureSource:
         ``whisper_<model>`` or ``ssl_<model>_l<layer>``."""
         if self.kind == "codec":
             return "codec_embedding"
+        if self.kind == "tokens":
+            from .tokens import MAX_ROWS, token_vocab
+
+            return "codec_tokens_hashed" if max(token_vocab(self.name)) > MAX_ROWS else "codec_tokens"
         if self.kind in ("whisper", "ssl"):
             short = Path(str(self.model)).name.replace("-", "_")
             return f"whisper_{short}" if self.kind == "whisper" else f"ssl_{short}_l{self.layer}"
@@ -168,8 +175,8 @@ def parse_feature_source(name: str | FeatureSource) -> FeatureSource:
         return name
     kind, sep, rest = str(name).partition(":")
     if sep and rest:
-        if kind == "codec":
-            return FeatureSource("codec", codec_id=rest)
+        if kind in ("codec", "tokens"):
+            return FeatureSource(kind, codec_id=rest)  # type: ignore[arg-type]
         if kind == "logmel":
             return FeatureSource("logmel", audio=rest)
         if kind == "whisper":
@@ -178,7 +185,7 @@ def parse_feature_source(name: str | FeatureSource) -> FeatureSource:
         if kind == "ssl" and at and model and layer.isdigit():
             return FeatureSource("ssl", model=model, layer=int(layer))
     raise UnknownNameError(
-        f"unknown feature source '{name}'; expected 'codec:<id>', 'logmel:original', 'logmel:<resynthesis dir>', "
+        f"unknown feature source '{name}'; expected 'codec:<id>', 'tokens:<id>', 'logmel:original', 'logmel:<resynthesis dir>', "
         "'whisper:<model>' or 'ssl:<model>@<layer>'"
     )
 
@@ -265,7 +272,15 @@ class FeatureExtractor:
             codec = self._codec
             wav, _ = load_audio(path, sr=codec.sample_rate)  # type: ignore[attr-defined]
             wav = check_audio(wav, what=f"item '{item.id}'", item_id=item.id)
-            feats = np.asarray(codec.embed(wav), dtype=np.float32)  # type: ignore[attr-defined]
+            if self.source.kind == "tokens":
+                codes = np.asarray(codec.encode(wav).codes)  # type: ignore[attr-defined]
+                if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
+                    raise CodecRuntimeError(f"codec '{self.source.codec_id}': encode gave {codes.dtype} codes of "
+                                            f"shape {codes.shape}, expected integer (n_q, frames)",
+                                            codec_id=self.source.codec_id, item_id=item.id)
+                feats = codes.T.astype(np.float32)
+            else:
+                feats = np.asarray(codec.embed(wav), dtype=np.float32)  # type: ignore[attr-defined]
             if feats.ndim != 2:
                 raise CodecRuntimeError(f"codec '{self.source.codec_id}': embed returned shape {feats.shape}, "
                                         "expected (frames, dim)", codec_id=self.source.codec_id, item_id=item.id)
@@ -322,6 +337,16 @@ def make_extractor(source: str | FeatureSource, *, manifest_dir: PathLike | None
         from ..codecs.registry import load_codec
 
         codec = load_codec(src.codec_id, device=device)  # type: ignore[arg-type]
+    if src.kind == "tokens":
+        from ..codecs.fingerprint import codec_fingerprint
+        from .tokens import token_vocab
+
+        spec = codec.spec  # type: ignore[attr-defined]
+        vocab = token_vocab(src.name)
+        if not spec.frame_rate:
+            raise CodecRuntimeError(f"codec '{spec.id}': spec has no frame_rate; the probes need it", codec_id=spec.id)
+        return FeatureExtractor(src, fingerprint=f"{spec.id}-tokens-{codec_fingerprint(spec, extra='tokens')}",
+                                frame_rate=spec.frame_rate, dim=len(vocab), manifest_dir=manifest_dir, codec=codec)
     if not getattr(codec, "has_embeddings", False):
         raise CodecRuntimeError(
             f"codec '{src.codec_id}' has no continuous embeddings; probe 'logmel:<its resynthesis dir>' instead",

@@ -58,7 +58,7 @@ class ProbeRun:
 def _codec_of(source: str) -> str:
     """A name for the ``codec`` column: the codec id, ``original``, or the resynthesis folder's codec."""
     src = parse_feature_source(source)
-    if src.kind == "codec":
+    if src.kind in ("codec", "tokens"):
         return str(src.codec_id)
     if src.kind in ("whisper", "ssl") or src.audio == "original":  # pretrained models read the original audio
         return "original"

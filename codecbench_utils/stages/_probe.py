@@ -96,7 +96,8 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
         Datasets to probe (comma-separated or a list); empty means the profile's.
     features : str or list of str
         Feature sources; empty means ``codec,logmel:original,logmel:resynth``, where
-        ``codec`` stands for ``codec:<codec>`` (left out for codecs without embeddings)
+        ``codec`` stands for ``codec:<codec>`` (left out for codecs without embeddings), ``tokens``
+        for ``tokens:<codec>`` (the token-based probe; left out for codecs without discrete codes)
         and ``logmel:resynth`` for ``logmel:<resynth_dir>`` (resynthesized first if missing).
     seeds : str, int or list of int
         One probe per seed (``"0,1,2"``); tables report mean ± std over seeds.
@@ -136,7 +137,7 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
     pcfg = load_probe_profile(preset, probe, **overrides)
     feats = tuple(features) or DEFAULT_FEATURES
     for f in feats:
-        if f not in ("codec", "logmel:resynth"):
+        if f not in ("codec", "tokens", "logmel:resynth"):
             parse_feature_source(f)
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise UnknownNameError(f"unknown device '{device}'; expected 'auto', 'cpu' or 'cuda[:N]'")
@@ -247,6 +248,12 @@ def resolve_features(cfg: ProbeStageConfig, items: list[ManifestItem], manifest_
                 logger.info("codec '%s' has no embeddings: probing its resynthesized audio only", cfg.codec)
                 continue
             out.append(f"codec:{cfg.codec}")
+        elif f == "tokens":
+            spec = get_spec(cfg.codec)
+            if not (spec.codebook_size and spec.n_q):
+                logger.info("codec '%s' has no discrete codes: no token-based probe", cfg.codec)
+                continue
+            out.append(f"tokens:{cfg.codec}")
         elif f == "logmel:resynth":
             _check_resynthesis(cfg, items, manifest_dir)
             out.append(f"logmel:{cfg.resynth_dir}")

@@ -1,5 +1,4 @@
-"""Shared codec fixtures: tiny random transformers codecs (``tiny``), and stand-in upstream checkouts for the
-repository-codec tests (write them, import from them, forget them).
+"""Stand-in upstream checkouts for the repository-codec tests: write them, import from them, forget them.
 
 The helpers reach the tests through the ``checkouts`` fixture (this folder cannot be a
 package: it would be named ``codecs`` and shadow the standard library's).
@@ -16,8 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from codecbench_utils.codecs import hf
-from codecbench_utils.codecs.base import CodecSpec
 from codecbench_utils.codecs.checkout import _on_sys_path
 
 
@@ -52,95 +49,3 @@ def importable(*folders: Path, packages: tuple[str, ...] = ()) -> Iterator[None]
 @pytest.fixture
 def checkouts() -> SimpleNamespace:
     return SimpleNamespace(write_tree=write_tree, forget_modules=forget_modules, importable=importable)
-
-
-# ------------------------------------------------------------------ tiny transformers codecs
-def _tf():
-    return pytest.importorskip("transformers")
-
-
-def _spec(backend: str, sr: int, n_q: int, **options) -> CodecSpec:
-    return CodecSpec(id=f"tiny_{backend}", family="test", backend=backend, sample_rate=sr, n_q=n_q,
-                     options=options)
-
-
-def _tiny_dac():
-    cfg = _tf().DacConfig(encoder_hidden_size=4, downsampling_ratios=[2, 4], decoder_hidden_size=16,
-                                 n_codebooks=3, codebook_size=16, codebook_dim=4, sampling_rate=800)
-    return hf.DacCodec, _spec("hf_dac", 800, 2), _tf().DacModel(cfg), 16
-
-
-def _tiny_encodec():
-    # 100 Hz x 4 bits = 0.4 kbps a codebook: 0.8 kbps selects 2 codebooks
-    cfg = _tf().EncodecConfig(hidden_size=8, num_filters=2, upsampling_ratios=[2, 4], num_lstm_layers=1,
-                                     codebook_size=16, target_bandwidths=[0.4, 0.8, 1.2], sampling_rate=800)
-    return hf.EncodecCodec, _spec("hf_encodec", 800, 2), _tf().EncodecModel(cfg), 8
-
-
-def _tiny_mimi():
-    cfg = _tf().MimiConfig(hidden_size=16, num_filters=2, upsampling_ratios=[2, 4], codebook_size=16,
-                                  codebook_dim=8, num_quantizers=4, vector_quantization_hidden_dimension=8,
-                                  upsample_groups=16, num_hidden_layers=1, intermediate_size=16,
-                                  num_attention_heads=2, num_key_value_heads=2, sampling_rate=800,
-                                  sliding_window=10, max_position_embeddings=200)
-    return hf.MimiCodec, _spec("hf_mimi", 800, 3), _tf().MimiModel(cfg), 16
-
-
-def _tiny_xcodec():
-    semantic = dict(model_type="hubert", hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                    intermediate_size=8, conv_dim=[4, 4], conv_stride=[2, 4], conv_kernel=[4, 4],
-                    num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=2)
-    acoustic = dict(encoder_hidden_size=4, downsampling_ratios=[2, 4], upsampling_ratios=[4, 2],
-                    decoder_hidden_size=16, hidden_size=16, codebook_dim=4, sampling_rate=800)
-    cfg = _tf().XcodecConfig(target_bandwidths=[0.4, 0.8], codebook_size=16, sample_rate=800,
-                                    acoustic_model_config=acoustic, semantic_model_config=semantic)
-    return hf.XcodecCodec, _spec("hf_xcodec", 800, 2), _tf().XcodecModel(cfg), 24
-
-
-def _tiny_xcodec2():
-    # the semantic branch's mel frames are 10 ms at 16 kHz, stacked by 2: the hop must be 320
-    semantic = dict(model_type="wav2vec2-bert", hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                    intermediate_size=8, feature_projection_input_dim=160, conv_depthwise_kernel_size=3,
-                    output_hidden_size=8)
-    cfg = _tf().Xcodec2Config(hidden_size=32, intermediate_size=16, num_hidden_layers=1,
-                                     num_attention_heads=2, num_key_value_heads=2, head_dim=16,
-                                     encoder_hidden_size=2, downsampling_ratios=[4, 8, 10], quantization_dim=40,
-                                     quantization_levels=[4, 4], sampling_rate=16000,
-                                     semantic_model_config=semantic)
-    return hf.Xcodec2Codec, _spec("hf_xcodec2", 16000, 1), _tf().Xcodec2Model(cfg), 32
-
-
-def _tiny_wavtokenizer():
-    cfg = _tf().WavTokenizerConfig(num_filters=2, upsampling_ratios=[2, 4], num_lstm_layers=1, hidden_size=8,
-                                          codebook_size=16, codebook_dim=8, decoder_hidden_size=8,
-                                          decoder_intermediate_size=16, decoder_num_layers=1,
-                                          decoder_attention_num_groups=4, sampling_rate=800)
-    return hf.WavTokenizerCodec, _spec("hf_wavtokenizer", 800, 1), _tf().WavTokenizerModel(cfg), 8
-
-
-TINY = {
-    "dac": _tiny_dac,
-    "encodec": _tiny_encodec,
-    "mimi": _tiny_mimi,
-    "xcodec": _tiny_xcodec,
-    "xcodec2": _tiny_xcodec2,
-    "wavtokenizer": _tiny_wavtokenizer,
-}
-
-
-@pytest.fixture(scope="module", params=sorted(TINY))
-def tiny(request):
-    """(codec, embedding dim) of each transformers adapter on a tiny random configuration."""
-    import torch
-
-    torch.manual_seed(0)
-    cls, spec, model, dim = TINY[request.param]()
-    return cls.from_model(spec, model), dim
-
-
-
-
-@pytest.fixture(scope="module")
-def tiny_builders() -> dict:
-    """name -> builder returning (adapter class, spec, random model, embedding dim)."""
-    return TINY
