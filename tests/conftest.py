@@ -147,3 +147,16 @@ def tiny(request):
 def tiny_builders() -> dict:
     """name -> builder returning (adapter class, spec, random model, embedding dim)."""
     return TINY
+
+
+@pytest.fixture
+def conforms():
+    """Assert that a loaded codec passes the conformance suite (delay may be inconclusive on random weights)."""
+    from codecbench_utils.codecs.conformance import check_codec
+
+    def check(codec) -> None:
+        report = check_codec(codec)
+        assert report.ok, report.describe()
+        assert report.status()["length"] == report.status()["embeddings"] == "pass", report.describe()
+
+    return check

@@ -439,8 +439,9 @@ def test_roundtrip_shapes_bits_and_embeddings(fake_baichuan, rng, n):
     assert {"flash_attn", "deepspeed"} & set(sys.modules) == modules_before
 
 
-def test_short_input_gets_one_frame(fake_baichuan):
+def test_short_input_gets_one_frame(fake_baichuan, conforms):
     codec = BaichuanCodec(get_spec("baichuan_nq8"))
+    conforms(codec)
     wav = np.full(500, 0.05, dtype=np.float32)  # shorter than the 960 samples of one upstream frame
     enc = codec.encode(wav)
     assert enc.codes.shape == (8, 1) and codec.decode(enc).shape == (500,)

@@ -366,10 +366,11 @@ def _spec(name="flowdec_nq8", **options):
     return CodecSpec(**{**spec.to_dict(), "options": {**spec.options, **options}})
 
 
-def test_flowdec_roundtrip(fake_flowdec, rng):
+def test_flowdec_roundtrip(fake_flowdec, rng, conforms):
     repo, _, _, ema = fake_flowdec
     before = list(sys.path)
     codec = FlowDecCodec(_spec())
+    conforms(codec)
     assert sys.path == before and str(repo) not in sys.path
     n = 48000 // 4 + 37
     wav = (0.1 * rng.standard_normal(n)).astype(np.float32)

@@ -82,11 +82,12 @@ def fake_bigcodec(tmp_path, checkouts):
     checkouts.forget_modules("vq")
 
 
-def test_bigcodec_adapter_roundtrip(fake_bigcodec, rng, monkeypatch):
+def test_bigcodec_adapter_roundtrip(fake_bigcodec, rng, monkeypatch, conforms):
     repo, ckpt = fake_bigcodec
     monkeypatch.setenv("CODECBENCH_BIGCODEC_DIR", str(repo))
     spec = CodecSpec(**{**get_spec("bigcodec").to_dict(), "embedding_dim": 16})
     codec = BigCodecCodec(spec, weights=ckpt)
+    conforms(codec)
     n = 16000 // 4 + 37
     wav = (0.1 * rng.standard_normal(n)).astype(np.float32)
     enc = codec.encode(wav)

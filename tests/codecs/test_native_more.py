@@ -167,10 +167,11 @@ def test_maskgct_config_matches_upstream():
 
 
 @pytest.mark.parametrize("codec_id, n_q", [("maskgct_nq8", 8), ("maskgct_nq12", 12)])
-def test_maskgct_adapter_roundtrip(fake_maskgct, rng, codec_id, n_q):
+def test_maskgct_adapter_roundtrip(fake_maskgct, rng, codec_id, n_q, conforms):
     repo, _ = fake_maskgct
     path_before = list(sys.path)
     codec = MaskGCTCodec(get_spec(codec_id))
+    conforms(codec)
     assert sys.path == path_before and str(repo) not in sys.path
     assert not codec.encoder.training and not codec.decoder.training
 
@@ -363,10 +364,11 @@ def _sc_spec(codec_id: str, config, ckpt=None) -> CodecSpec:
 
 
 @pytest.mark.parametrize("codec_id, n_q, size", [("stablecodec_nq1", 1, 46656), ("stablecodec_nq4", 4, 729)])
-def test_stablecodec_adapter_roundtrip(fake_stable_codec, rng, codec_id, n_q, size):
+def test_stablecodec_adapter_roundtrip(fake_stable_codec, rng, codec_id, n_q, size, conforms):
     site, config, ckpt = fake_stable_codec
     path_before = list(sys.path)
     codec = StableCodecCodec(_sc_spec(codec_id, config, ckpt))
+    conforms(codec)
     assert sys.path == path_before
     assert codec.sc.residual_fsq is not None and len(codec.sc.residual_fsq.quantizers) == n_q
     assert codec.sc.sample_rate == codec.sample_rate == 16000
