@@ -292,7 +292,7 @@ def _add_probe(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", choices=("asr", "classify"), help="asr (BiLSTM-CTC) or classify (linear probe)")
     p.add_argument("--manifest", required=True, help="manifest JSONL (`codecbench data prepare`)")
     p.add_argument("--features", required=True, help="comma-separated feature sources: codec:<id>, "
-                   "logmel:original, logmel:<resynthesis dir>, whisper:<model> (e.g. whisper:small), "
+                   "tokens:<id>, logmel:original, logmel:<resynthesis dir>, whisper:<model> (e.g. whisper:small), "
                    "ssl:<model>@<layer> (e.g. ssl:wavlm-base-plus@6); ASR compares each with the first")
     p.add_argument("--preset", default="small", help="probe preset in params/probes (small: CPU rankings; "
                    "demo; paper: GPU)")

@@ -23,6 +23,7 @@ __all__ = [
     "first_line",
     "CodecBenchDeprecationWarning",
     "renamed",
+    "renamed_keyword",
 ]
 
 
@@ -118,20 +119,41 @@ class CodecBenchDeprecationWarning(FutureWarning):
     """
 
 
+def _warn_renamed(old: str, new: str, where: str) -> None:
+    import warnings
+
+    warnings.warn(f"{where}: '{old}' is now called '{new}'; the old name goes away in the next release",
+                  CodecBenchDeprecationWarning, stacklevel=4)
+
+
 def renamed(params: dict, renames: dict[str, str], where: str) -> dict:
     """``params`` with each old key of ``renames`` moved to its new name, warning once per key.
 
     Both names given is an error: which one is meant cannot be guessed.
     """
-    import warnings
-
     out = dict(params)
     for old, new in renames.items():
         if old not in out:
             continue
         if new in out:
             raise UnknownNameError(f"{where}: both '{old}' (old name) and '{new}' given; keep '{new}'")
-        warnings.warn(f"{where}: '{old}' is now called '{new}'; the old name goes away in the next release",
-                      CodecBenchDeprecationWarning, stacklevel=3)
+        _warn_renamed(old, new, where)
         out[new] = out.pop(old)
     return out
+
+
+def renamed_keyword(caught: dict, old: str, new: str, value: object, default: object, where: str) -> object:
+    """The value of keyword argument ``new`` of a function whose ``**caught`` takes its old name ``old``.
+
+    The old name warns (accepted for one release); both names given is an error; any other name
+    in ``caught`` is an error, as Python itself would raise without the catch-all.
+    """
+    unknown = sorted(set(caught) - {old})
+    if unknown:
+        raise UnknownNameError(f"{where}: unexpected keyword argument(s) {unknown}")
+    if old not in caught:
+        return value
+    if value != default:
+        raise UnknownNameError(f"{where}: both '{old}' (old name) and '{new}' given; keep '{new}'")
+    _warn_renamed(old, new, where)
+    return caught[old]

@@ -25,6 +25,7 @@ from pathlib import Path
 __all__ = ["RunsLayout", "STAGE_NOTEBOOKS", "FIGURES_NOTEBOOK", "MANIFEST_NAME"]
 
 MANIFEST_NAME = "manifest.jsonl"
+CONFORMANCE_NAME = "conformance.json"
 #: The notebook of each stage, in pipeline order.
 STAGE_NOTEBOOKS: dict[str, str] = {
     "resynthesis": "01_resynthesis.ipynb",
@@ -84,7 +85,11 @@ class RunsLayout:
 
     def conformance_file(self, codec: str) -> Path:
         """``codecbench codecs check``'s report for a codec."""
-        return self.codec_dir(codec) / "conformance.json"
+        return self.codec_dir(codec) / CONFORMANCE_NAME
+
+    def conformance_files(self) -> list[Path]:
+        """Every codec's conformance report."""
+        return sorted(self.root.glob(f"*/{CONFORMANCE_NAME}"))
 
     def probes_dir(self, codec: str) -> Path:
         return self.codec_dir(codec) / "probes"

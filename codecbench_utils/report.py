@@ -197,7 +197,7 @@ def _conformance(runs: Path) -> pd.DataFrame:
     from .layout import RunsLayout
 
     rows = []
-    for path in sorted(RunsLayout(runs).root.glob("*/conformance.json")):
+    for path in RunsLayout(runs).conformance_files():
         report = read_report(path)
         if report:
             rows.append({"codec": report["codec"], **{r["name"]: r["status"] for r in report["results"]}})

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CodecBenchDeprecationWarning, UnknownNameError, first_line, renamed
+from .errors import CodecBenchDeprecationWarning, UnknownNameError, first_line, renamed, renamed_keyword
 from .layout import RunsLayout
 from .paths import notebooks_dir, params_dir, project_root
 from .stages import STAGES, get_stage, notebook_of
@@ -158,7 +158,8 @@ def settle_progress_bars(notebook: str | Path) -> None:
 
     A text bar arrives as one stream output per update (``\r`` + the bar); merged and with
     overwritten text dropped, the saved notebook shows ``51/51 100%`` once, not thousands of
-    updates (or, as widget bars do once saved, ``0/51 0%``).
+    updates. (The package uses plain text ``tqdm`` everywhere for this: ``tqdm.auto`` picks widget
+    bars in a kernel, and those save as ``0/51 0%``.)
     """
     import nbformat
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
@@ -182,7 +183,7 @@ def run_codec(codec: str, *, stages: Sequence[str] = STAGES, preset: str = "demo
     """Run the stage notebooks for one codec into ``<runs>/<codec>/`` (``profile=`` is ``preset``'s old name)."""
     from .codecs.registry import get_spec
 
-    preset = renamed(old, {"profile": "preset"}, "run_codec").get("preset", preset)
+    preset = renamed_keyword(old, "profile", "preset", preset, "demo", "run_codec")
     get_spec(codec)
     for stage in stages:
         if stage not in STAGES:
@@ -212,7 +213,7 @@ def run_figures(*, preset: str = "demo", runs: str | Path = "runs", overrides: M
                 progress: bool = True, **old: Any) -> StageRun:
     """Execute notebook 05 into ``<runs>/figures/``; its tables and figures go there too unless
     ``overrides`` names another ``out_dir``."""
-    preset = renamed(old, {"profile": "preset"}, "run_figures").get("preset", preset)
+    preset = renamed_keyword(old, "profile", "preset", preset, "demo", "run_figures")
     layout = RunsLayout(runs)
     src = notebooks_dir() / notebook_of("figures")
     dst = layout.figures_notebook
@@ -237,4 +238,3 @@ def export_html(notebook: str | Path) -> Path:
     out = notebook.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out
-

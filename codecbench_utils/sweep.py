@@ -29,7 +29,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError, MetricError, MissingArtefactError, UnknownNameError, first_line, renamed
+from .errors import (
+    ConfigError,
+    MetricError,
+    MissingArtefactError,
+    UnknownNameError,
+    first_line,
+    renamed_keyword,
+)
 from .layout import RunsLayout
 from .stages import STAGES, get_stage
 
@@ -85,7 +92,7 @@ class SweepConfig:
         over: dict[str, Any] = {}
         if task.stage == "acoustic":
             over = {"metric_profile": self.metric_profile, "metrics": ",".join(self.metrics or ()) or None,
-                    "workers": self.workers or None, "device": self.device}
+                    "device": self.device}  # workers: set on the config itself (0 in a notebook means every core)
         elif task.stage in ("asr", "classification"):
             over = {"preset": self.probe_preset, "device": self.device, "steps": self.probe_steps or None}
             if task.stage == "classification":
@@ -168,11 +175,11 @@ def _kill_once_if_asked(n_done: int, n_items: int) -> None:
         os._exit(137)
 
 
-def _shard_manifest(cfg: SweepConfig, task: SweepTask, folder: Path) -> Path:
-    """The shard's items as a manifest of their own (absolute paths) in ``folder``."""
+def _shard_manifest(items: list, folder: Path) -> Path:
+    """A shard's items as a manifest of their own (absolute paths) in ``folder``."""
     from .data.manifest import write_manifest
 
-    return write_manifest(_shard_items(cfg, task), folder / "manifest.jsonl")
+    return write_manifest(items, folder / "manifest.jsonl")
 
 
 def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
@@ -180,18 +187,18 @@ def _run_resynthesis(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
 
     stage = get_stage("resynthesis")
     params = cfg.parameters(task)
-    out = Path(params["out_dir"])
-    out.mkdir(parents=True, exist_ok=True)
-    n_items = len(_shard_items(cfg, task))
+    items = _shard_items(cfg, task)
     recorded = 0
 
     def after_item(_rec: object) -> None:
         nonlocal recorded
         recorded += 1
-        _kill_once_if_asked(recorded, n_items)
+        _kill_once_if_asked(recorded, len(items))
 
-    with tempfile.TemporaryDirectory(prefix="shard-", dir=cfg.layout.codec_dir(task.codec)) as tmp:
-        params["manifest"] = str(_shard_manifest(cfg, task, Path(tmp)))
+    folder = cfg.layout.codec_dir(task.codec)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="shard-", dir=folder) as tmp:
+        params["manifest"] = str(_shard_manifest(items, Path(tmp)))
         s = stage.run(stage.config(**params), progress=False, on_item=after_item)
     return {"done": s.n_done, "skipped": s.n_skipped, "failed": s.n_failed}
 
@@ -204,7 +211,7 @@ def _run_acoustic(task: SweepTask, cfg: SweepConfig) -> dict[str, int]:
     out = _acoustic_shard_file(cfg, task)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="shard-", dir=out.parent) as tmp:
-        params.update(manifest=str(_shard_manifest(cfg, task, Path(tmp))), out=str(out))
+        params.update(manifest=str(_shard_manifest(_shard_items(cfg, task), Path(tmp))), out=str(out))
         # metric workers: none by default (0 in the stage means every core); tasks are the parallelism
         scfg = replace(stage.config(**params), workers=cfg.workers)
         df = stage.run(scfg, progress=False)
@@ -308,9 +315,9 @@ def run_sweep(codecs: Sequence[str], datasets: Sequence[str], *, runs: str | Pat
     ``max_retries`` times. ``address="auto"`` joins a running cluster; ``None``
     starts a local one.
     """
-    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+    from tqdm import tqdm
 
-    probe_preset = renamed(old, {"profile": "probe_preset"}, "run_sweep").get("probe_preset", probe_preset)
+    probe_preset = renamed_keyword(old, "profile", "probe_preset", probe_preset, None, "run_sweep")
     # metric workers: 0 (in the task's process); parallelism comes from the tasks themselves
     cfg = SweepConfig(RunsLayout(runs).root, preset, metric_profile, probe_preset,
                       tuple(metrics) if metrics else None, device, 0, probe_steps)

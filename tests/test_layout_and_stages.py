@@ -130,6 +130,10 @@ def test_old_names_still_work_for_one_release_and_say_so(tmp_path, rng):
         rc = main(["-q", "metrics", "--ref", str(ref), "--est", str(ref), "--profile", "standard",
                    "--metrics", "mse", "--out", str(tmp_path / "m.csv"), "--workers", "0", "--no-progress"])
     assert rc == 0 and set(pd.read_csv(tmp_path / "m.csv")["metric_profile"]) == {"standard"}
+    with pytest.raises(UnknownNameError, match="unexpected keyword"):  # a typo is not swallowed by the old-name catch
+        runner.run_codec("identity", stagse=["resynthesis"], runs=tmp_path)
+    with pytest.raises(UnknownNameError, match="both 'profile'"):
+        get_stage("figures").config(runs=tmp_path, profile="paper", metric_profile="standard")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the new names warn about nothing
         runner.stage_parameters("acoustic", codec="c", runs=tmp_path, overrides={"metric_profile": "paper"})

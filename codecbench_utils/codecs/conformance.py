@@ -16,7 +16,7 @@ lengths at the codec's rate:
 - ``embeddings``: ``embed`` returns ``(frames, embedding_dim)`` with about ``duration x
   frame_rate`` frames (``n/a`` for codecs without embeddings).
 
-A report is kept beside the codec's results (``<runs>/<codec>/conformance.json``) with the codec
+A report is kept beside the codec's results (``RunsLayout.conformance_file``) with the codec
 fingerprint it was measured on; ``codecs list --json`` and the report's conformance table read it.
 """
 
@@ -34,7 +34,7 @@ from .base import Codec
 from .fingerprint import codec_fingerprint
 
 __all__ = ["CHECKS", "BATCH_TOLERANCE", "CheckResult", "ConformanceReport", "check_codec", "speechlike",
-           "read_report", "FILE_NAME"]
+           "read_report"]
 
 CHECKS = ("length", "sample_rate", "delay", "deterministic", "batch", "embeddings")
 #: batched and single outputs may differ by this fraction of the single output's peak (float arithmetic
@@ -42,7 +42,6 @@ CHECKS = ("length", "sample_rate", "delay", "deterministic", "batch", "embedding
 BATCH_TOLERANCE = 1e-3
 #: frames of an embedding may differ from duration x frame rate by this many (edge padding)
 FRAME_SLACK = 2
-FILE_NAME = "conformance.json"
 Status = Literal["pass", "fail", "inconclusive", "n/a"]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .base import CodecSpec
 
-__all__ = ["codec_fingerprint", "fingerprint_payload"]
+__all__ = ["codec_fingerprint", "fingerprint_payload", "model_fingerprint"]
 
 
 def _versions(packages: tuple[str, ...]) -> dict[str, str]:
@@ -46,6 +46,25 @@ def fingerprint_payload(spec: CodecSpec) -> dict[str, Any]:
     cls = codec_class(spec) if spec.backend in BACKENDS else None
     return {"spec": spec.to_dict(), "packages": _versions(getattr(cls, "PACKAGES", ())),
             "weights": _weights(spec, cls) if cls is not None else {}}
+
+
+def model_fingerprint(model: Any, source: str, extra: object = None) -> str:
+    """16 hex digits for a loaded transformers model (a recognizer, a probe's feature model).
+
+    Hashes its config, what is taken from it (``extra``) and its weights' identity: the first MiB
+    of the safetensors of a local folder, or the commit of a cached Hugging Face snapshot.
+    """
+    from pathlib import Path
+
+    h = hashlib.sha1(json.dumps([model.config.to_dict(), extra], sort_keys=True, default=str).encode())
+    folder = Path(getattr(model, "name_or_path", source))
+    weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    if weights:
+        with weights[0].open("rb") as fh:
+            h.update(fh.read(1 << 20))
+    else:
+        h.update(str(getattr(model.config, "_commit_hash", None)).encode())
+    return h.hexdigest()[:16]
 
 
 def codec_fingerprint(spec: CodecSpec, extra: str = "") -> str:

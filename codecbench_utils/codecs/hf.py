@@ -332,8 +332,8 @@ class HFCodec(Codec):
         return batches
 
     def _padded(self, n: int) -> int:
-        """Samples of an ``n``-sample item once right-padded to whole frames."""
-        return n + (-n) % self.hop_length
+        """Samples of an ``n``-sample item once padded to its frames (``frames_for``, which families override)."""
+        return self.frames_for(n) * self.hop_length
 
     def _check(self, wav: np.ndarray) -> np.ndarray:
         return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")

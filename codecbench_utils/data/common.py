@@ -352,7 +352,7 @@ def audio_items(
     Reading headers is I/O bound, so threads overlap file-system latency. Items
     that fail are recorded in ``bad`` and left out.
     """
-    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+    from tqdm import tqdm
 
     def one(spec: Mapping[str, Any]) -> ManifestItem | None:
         return audio_item(dataset=dataset, category=category, bad=bad, **spec)

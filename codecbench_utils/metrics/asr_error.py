@@ -18,7 +18,6 @@ words or characters, via ``jiwer``), so a table's mean is a mean over items.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -82,7 +81,7 @@ def transcribe(audio: np.ndarray, sr: int) -> str:
 class PocketSphinxRecognizer:
     """The offline default (models inside the wheel)."""
 
-    name = "pocketsphinx"
+    name = DEFAULT_RECOGNIZER
 
     def transcribe(self, audio: np.ndarray, sr: int) -> str:
         return transcribe(audio, sr)
@@ -97,8 +96,6 @@ class WhisperRecognizer:
     """
 
     def __init__(self, source: str, *, max_new_tokens: int = 224) -> None:
-        import hashlib
-        from pathlib import Path
 
         from ..errors import MissingWeightsError
 
@@ -117,14 +114,9 @@ class WhisperRecognizer:
         gen = self.model.generation_config
         self._gen_kwargs = ({"language": "en", "task": "transcribe"}
                             if getattr(gen, "lang_to_id", None) and getattr(gen, "is_multilingual", True) else {})
-        payload = json.dumps(self.model.config.to_dict(), sort_keys=True, default=str)
-        weights = next((f for f in sorted(Path(getattr(self.model, "name_or_path", source)).glob("*.safetensors"))),
-                       None)
-        h = hashlib.sha1(payload.encode())
-        if weights is not None:
-            with weights.open("rb") as fh:
-                h.update(fh.read(1 << 20))
-        self.name = f"whisper:{source}@{h.hexdigest()[:8]}"
+        from ..codecs.fingerprint import model_fingerprint
+
+        self.name = f"whisper:{source}@{model_fingerprint(self.model, source)[:8]}"
 
     def transcribe(self, audio: np.ndarray, sr: int) -> str:
         import torch
@@ -146,7 +138,7 @@ def load_recognizer(spec: str | Any = DEFAULT_RECOGNIZER) -> Any:
     if not isinstance(spec, str):
         return spec
     if spec not in _RECOGNIZERS:
-        if spec == "pocketsphinx":
+        if spec == DEFAULT_RECOGNIZER:
             _RECOGNIZERS[spec] = PocketSphinxRecognizer()
         elif spec.startswith("whisper:") and spec.partition(":")[2]:
             _RECOGNIZERS[spec] = WhisperRecognizer(spec.partition(":")[2])

@@ -34,6 +34,7 @@ import numpy as np
 from ..atomic import remove_stale_temps
 from ..audio import PathLike, load_audio
 from ..errors import InvalidAudioError, MetricError, UnknownNameError
+from .asr_error import DEFAULT_RECOGNIZER
 from .pairs import AUDIO_EXTENSIONS, PairSource, find_pairs
 from .profiles import PreparedPair, get_profile, prepare_pair
 from .provenance import codec_columns, item_key, metric_versions
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 _PROVENANCE = ("codec", "codec_fingerprint", "dataset", "category", "metric_profile", "sim_model", "asr_model",
                "delay_samples", "delay_confidence", "not_scored", "key", "metric_versions")
 #: The default of each run option (rows scored with the defaults keep the keys they had before options existed).
-_OPTION_DEFAULTS = {"recognizer": "pocketsphinx"}
+_OPTION_DEFAULTS = {"recognizer": DEFAULT_RECOGNIZER}
 #: What ``status`` says of a metric left out because it is not valid for the item's category.
 NOT_VALID = "not valid for category"
 #: Seconds between checkpoint writes of a running job ...
@@ -197,7 +198,7 @@ def compute_metrics(
     resume: bool = True,
     strict: bool = False,
     codec: str | None = None,
-    asr_model: str = "pocketsphinx",
+    asr_model: str = DEFAULT_RECOGNIZER,
 ) -> Any:
     """Score every (reference, estimate) pair with the metrics of a profile.
 
@@ -252,7 +253,7 @@ def compute_metrics(
         pooled metrics).
     """
     import pandas as pd
-    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+    from tqdm import tqdm
 
     from .pool import MetricPool
 

@@ -236,7 +236,7 @@ class MetricPool:
     def map_tasks(self, tasks: Iterable[Task], *, progress: bool = False,
                   desc: str = "metrics") -> Iterator[tuple[Hashable, Any]]:
         """Run tasks with bounded queueing; yield ``(key, value-or-exception)`` as they finish."""
-        from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+        from tqdm import tqdm
 
         tasks = list(tasks)
         with tqdm(total=len(tasks), desc=desc, unit="item", disable=not progress, leave=False) as bar:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+from tqdm import tqdm
 
 from ..atomic import atomic_path
 from ..audio import PathLike
@@ -461,9 +461,9 @@ def train_asr_probe(
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    from .tokens import is_tokens, token_vocab
+    from .tokens import source_vocab
 
-    vocab = token_vocab(features.source) if is_tokens(features.source) else None
+    vocab = source_vocab(features.source)
     mean = std = None
     if cfg.normalize and vocab is None:  # code indices are identities, not values: never standardised
         mean, std = _norm_stats(features, train_ids)

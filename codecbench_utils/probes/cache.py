@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+from tqdm import tqdm
 
 from ..atomic import atomic_path, remove_stale_temps
 from ..audio import PathLike

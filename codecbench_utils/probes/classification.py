@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+from tqdm import tqdm
 
 from ..data.manifest import ManifestItem
 from ..errors import ConfigError, ManifestError
@@ -368,9 +368,9 @@ def cross_validate(
     for it in usable:
         s = np.asarray(features.get(it.id), dtype=np.float32)
         seqs.append(s[:max_frames] if max_frames else s)
-    from .tokens import is_tokens, token_vocab
+    from .tokens import source_vocab
 
-    vocab = token_vocab(features.source) if is_tokens(features.source) else None
+    vocab = source_vocab(features.source)
     if cfg.pooling == "mean" and vocab is None:  # pooling first is exact for a mean and far cheaper
         seqs = [s.mean(0, keepdims=True) for s in seqs]  # (code indices are embedded per frame first)
     label = parse_feature_source(features.source).label

@@ -16,13 +16,11 @@ Nothing is downloaded here: a missing model is an error naming the ``hf download
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..codecs.fingerprint import model_fingerprint
 from ..errors import InvalidAudioError, MissingWeightsError, require
 
 __all__ = ["WHISPER_MODELS", "SSL_MODELS", "PRETRAINED_SR", "WhisperEncoderFeatures", "SSLFeatures", "resolve_model"]
@@ -52,17 +50,6 @@ def _load(loader: Any, source: str, what: str) -> Any:
                                   f"it with `hf download {source}`, or name a local folder") from exc
 
 
-def _fingerprint(kind: str, source: str, model: Any, extra: object = None) -> str:
-    """Config, the first MiB of the weights and what is taken from the model: the cache namespace."""
-    h = hashlib.sha1(json.dumps([kind, model.config.to_dict(), extra], sort_keys=True, default=str).encode())
-    folder = Path(getattr(model, "name_or_path", source))
-    weights = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
-    if weights:
-        with weights[0].open("rb") as fh:
-            h.update(fh.read(1 << 20))
-    return h.hexdigest()[:16]
-
-
 def _check(wav: np.ndarray, sr: int, what: str) -> np.ndarray:
     if sr != PRETRAINED_SR:
         raise InvalidAudioError(f"{what}: needs {PRETRAINED_SR} Hz audio, got {sr}")
@@ -86,7 +73,7 @@ class WhisperEncoderFeatures:
         self.device = device
         self.dim = int(self.model.config.d_model)
         self.window = int(self.processor.n_samples)  # 30 s
-        self.fingerprint = f"whisper-{_fingerprint('whisper', self.source, self.model)}"
+        self.fingerprint = f"whisper-{model_fingerprint(self.model, self.source, 'whisper encoder')}"
 
     def __call__(self, wav: np.ndarray, sr: int) -> np.ndarray:
         import torch
@@ -124,7 +111,7 @@ class SSLFeatures:
         self.layer, self.device = layer, device
         self.dim = int(self.model.config.hidden_size)
         self.normalize = bool(getattr(self.model.config, "feat_extract_norm", "") == "layer")
-        self.fingerprint = f"ssl-{_fingerprint('ssl', self.source, self.model, layer)}"
+        self.fingerprint = f"ssl-{model_fingerprint(self.model, self.source, ['ssl layer', layer])}"
 
     def __call__(self, wav: np.ndarray, sr: int) -> np.ndarray:
         import torch

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TOKEN_DIM", "MAX_ROWS", "token_vocab", "token_front", "is_tokens"]
+__all__ = ["TOKEN_DIM", "MAX_ROWS", "token_vocab", "token_front", "source_vocab"]
 
 #: width of the summed token embedding
 TOKEN_DIM = 64
@@ -21,10 +21,11 @@ TOKEN_DIM = 64
 MAX_ROWS = 4093  # a prime: index % MAX_ROWS spreads structured (FSQ) indices evenly
 
 
-def is_tokens(source: str) -> bool:
+def source_vocab(source: str) -> list[int] | None:
+    """What a probe puts an embedding over: the codebook sizes of a ``tokens:`` source, else None."""
     from .features import parse_feature_source
 
-    return parse_feature_source(source).kind == "tokens"
+    return token_vocab(source) if parse_feature_source(source).kind == "tokens" else None
 
 
 def token_vocab(source: str) -> list[int]:

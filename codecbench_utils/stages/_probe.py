@@ -13,13 +13,14 @@ resynthesis done; a missing one is an error naming the command that makes it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..audio import PathLike
 from ..data.manifest import ManifestItem, read_manifest
-from ..errors import ConfigError, MissingArtefactError, UnknownNameError, renamed
+from ..errors import ConfigError, MissingArtefactError, UnknownNameError, renamed_keyword
 from ..layout import RunsLayout
 from ..paths import project_path
 from ..probes.cache import FeatureSet, extract_features
@@ -27,6 +28,7 @@ from ..probes.config import load_probe_profile, torch_threads
 from ..probes.features import make_extractor, parse_feature_source
 
 __all__ = ["ProbeStageConfig", "probe_stage_config", "load_dataset_items", "resolve_features", "features_for",
+           "feature_sets",
            "extraction_row", "StageResult", "DEFAULT_FEATURES", "notebook_overrides", "torch_threads",
            "PATH_PARAMS", "RENAMED"]
 
@@ -127,8 +129,8 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
     """
     from ..codecs.registry import get_spec
 
-    overrides = renamed(overrides, RENAMED, f"{probe} stage")
-    preset = overrides.pop("preset", preset)
+    old = {k: overrides.pop(k) for k in list(overrides) if k in RENAMED}  # the rest are hyperparameters
+    preset = renamed_keyword(old, "profile", "preset", preset, "demo", f"{probe} stage")
     datasets, features = _names(datasets), _names(features)
     seeds = [int(s) for s in _names(seeds)]
     if probe not in ("asr", "classification"):
@@ -288,6 +290,18 @@ class StageResult:
     curves: Any = None  # ASR learning curves
     paths: dict[str, Path] = field(default_factory=dict)
     extraction: Any = None  # per feature source: items/s, extracted, cached, failed
+
+
+def feature_sets(cfg: ProbeStageConfig, extraction: list[dict[str, Any]]
+                 ) -> Iterator[tuple[str, list[ManifestItem], FeatureSet]]:
+    """Each (dataset, its items, the features of one source) a probe stage trains on, in order;
+    appends each source's extraction line to ``extraction``."""
+    for ds in cfg.datasets:
+        items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
+        for source in resolve_features(cfg, items, mdir):
+            fs = features_for(cfg, source, items, mdir)
+            extraction.append(extraction_row(fs, ds))
+            yield ds, items, fs
 
 
 def extraction_row(fs: FeatureSet, dataset: str) -> dict[str, Any]:

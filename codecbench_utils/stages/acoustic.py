@@ -13,7 +13,8 @@ from typing import Any
 
 from ..audio import PathLike
 from ..codecs.registry import get_spec
-from ..errors import ConfigError, MissingArtefactError, renamed
+from ..errors import ConfigError, MissingArtefactError, renamed_keyword
+from ..metrics.asr_error import DEFAULT_RECOGNIZER
 from ..metrics.compute import compute_metrics, find_pairs, parse_metrics
 from ..metrics.profiles import get_profile
 from ..paths import project_path
@@ -38,7 +39,7 @@ class Config:
     device: str
     limit: int | None
     sim_model: str
-    asr_model: str = "pocketsphinx"
+    asr_model: str = DEFAULT_RECOGNIZER
 
     def example_paths(self) -> dict[str, dict[str, Path]]:
         """``ref_paths`` and ``est_paths`` (item id -> file) for the listening widgets."""
@@ -49,15 +50,12 @@ class Config:
 
 def config(*, codec: str, manifest: PathLike, resynth_dir: PathLike, out: PathLike, metric_profile: str = "paper",
            metrics: str = "", workers: int = 0, device: str = "cpu", limit: int = 0, sim_model: str = "resemblyzer",
-           asr_model: str = "pocketsphinx", **old: Any) -> Config:
+           asr_model: str = DEFAULT_RECOGNIZER, **old: Any) -> Config:
     """Check notebook 02's parameters; empty ``metrics`` means the profile's, ``workers=0`` all cores.
 
     ``profile=`` (the old name of ``metric_profile``) is accepted for one release.
     """
-    old = renamed(old, RENAMED, "acoustic stage")
-    if set(old) - {"metric_profile"}:
-        raise ConfigError(f"acoustic stage: unknown parameter(s) {sorted(set(old) - {'metric_profile'})}")
-    metric_profile = old.get("metric_profile", metric_profile)
+    metric_profile = renamed_keyword(old, "profile", "metric_profile", metric_profile, "paper", "acoustic stage")
     get_spec(codec)
     prof = get_profile(metric_profile).name
     manifest, resynth = project_path(manifest), project_path(resynth_dir)

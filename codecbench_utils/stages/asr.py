@@ -24,12 +24,9 @@ from ._probe import (
     RENAMED,
     ProbeStageConfig,
     StageResult,
-    extraction_row,
-    features_for,
-    load_dataset_items,
+    feature_sets,
     notebook_overrides,
     probe_stage_config,
-    resolve_features,
     torch_threads,
 )
 
@@ -48,24 +45,20 @@ def _runs(cfg: ProbeStageConfig, pcfg: ASRConfig, rows: list, curves: list, extr
 
     from ..probes.asr import train_asr_probe
 
-    for ds in cfg.datasets:
-        items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
-        for source in resolve_features(cfg, items, mdir):
-            fs = features_for(cfg, source, items, mdir)
-            extraction.append(extraction_row(fs, ds))
-            label = parse_feature_source(source).label
-            for seed in cfg.seeds:
-                run_dir = cfg.out_dir / "asr" / ds / label / f"seed{seed}"
-                res = train_asr_probe(fs, items, pcfg, run_dir, codec=cfg.codec, dataset=ds, seed=seed,
-                                      steps=cfg.steps, device=cfg.device, progress=cfg.progress)
-                rows.append(res.to_dict())
-                item_rows += asr_item_rows(rows[-1])
-                c = pd.read_csv(res.curve_path)
-                c.insert(0, "seed", seed)
-                c.insert(0, "dataset", ds)
-                c.insert(0, "feature", label)
-                c.insert(0, "codec", cfg.codec)
-                curves.append(c)
+    for ds, items, fs in feature_sets(cfg, extraction):
+        label = parse_feature_source(fs.source).label
+        for seed in cfg.seeds:
+            run_dir = cfg.out_dir / "asr" / ds / label / f"seed{seed}"
+            res = train_asr_probe(fs, items, pcfg, run_dir, codec=cfg.codec, dataset=ds, seed=seed,
+                                  steps=cfg.steps, device=cfg.device, progress=cfg.progress)
+            rows.append(res.to_dict())
+            item_rows += asr_item_rows(rows[-1])
+            c = pd.read_csv(res.curve_path)
+            c.insert(0, "seed", seed)
+            c.insert(0, "dataset", ds)
+            c.insert(0, "feature", label)
+            c.insert(0, "codec", cfg.codec)
+            curves.append(c)
 
 
 def run(cfg: ProbeStageConfig) -> StageResult:

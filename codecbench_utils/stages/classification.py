@@ -17,12 +17,9 @@ from ._probe import (
     RENAMED,
     ProbeStageConfig,
     StageResult,
-    extraction_row,
-    features_for,
-    load_dataset_items,
+    feature_sets,
     notebook_overrides,
     probe_stage_config,
-    resolve_features,
     torch_threads,
 )
 
@@ -43,13 +40,9 @@ def run(cfg: ProbeStageConfig) -> StageResult:
     pcfg: ClassificationConfig = cfg.probe_cfg
     rows, extraction, predictions = [], [], []
     with torch_threads(pcfg.threads):
-        for ds in cfg.datasets:
-            items, mdir = load_dataset_items(ds, cfg.data_root, manifest=cfg.manifest)
-            for source in resolve_features(cfg, items, mdir):
-                fs = features_for(cfg, source, items, mdir)
-                extraction.append(extraction_row(fs, ds))
-                rows += cross_validate(fs, items, pcfg, codec=cfg.codec, dataset=ds, seeds=cfg.seeds,
-                                       device=cfg.device, progress=cfg.progress, predictions=predictions)
+        for ds, items, fs in feature_sets(cfg, extraction):
+            rows += cross_validate(fs, items, pcfg, codec=cfg.codec, dataset=ds, seeds=cfg.seeds,
+                                   device=cfg.device, progress=cfg.progress, predictions=predictions)
     table = pd.DataFrame([r.to_dict() for r in rows])
     summary = pd.DataFrame(summarize_folds(rows, predictions))
     paths = {"folds": write_table(table, cfg.out_dir / CLS_FILE),

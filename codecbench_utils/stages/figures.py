@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audio import PathLike
-from ..errors import ConfigError, MissingArtefactError, renamed
+from ..errors import ConfigError, MissingArtefactError, renamed_keyword
 from ..layout import RunsLayout
 from ..paths import project_path
 from ..report import Results, load_results, make_figures, make_tables
@@ -46,10 +46,7 @@ def config(*, runs: PathLike = "runs", out_dir: PathLike = "", metric_profile: s
     ``profile=`` (the old name of ``metric_profile``; its value ``demo`` meant "every row") is
     accepted for one release.
     """
-    old = renamed(old, RENAMED, "figures stage")
-    if set(old) - {"metric_profile"}:
-        raise ConfigError(f"figures stage: unknown parameter(s) {sorted(set(old) - {'metric_profile'})}")
-    metric_profile = old.get("metric_profile", metric_profile)
+    metric_profile = renamed_keyword(old, "profile", "metric_profile", metric_profile, "", "figures stage")
     if metric_profile == "demo":  # the old "no filter"
         metric_profile = ""
     if metric_profile not in _PROFILES:

@@ -72,7 +72,7 @@ def prepare_mini(
     >>> len(items), items[0].dataset, items[0].label, items[0].sample_rate
     (24, 'mini_chord', 'major', 48000)
     """
-    from tqdm import tqdm  # text bars: they render in terminals, notebooks and saved notebooks alike
+    from tqdm import tqdm
 
     root = Path(root).expanduser().resolve()
     parts = _subsets(subset)
