@@ -158,13 +158,14 @@ def _cmd_codecs_list(args: argparse.Namespace) -> int:
             r["conformance"] = {x["name"]: x["status"] for x in report["results"]} if report else None
         print(json.dumps(rows, indent=2))
         return 0
-    columns = ["id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim", "available"]
+    # the family is in the id (and in --wide, --json): the compact table keeps to a 100-column terminal
+    columns = ["id", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim", "available"]
     headers = {"sample_rate": "Hz", "frame_rate": "frames/s", "embedding_dim": "dim"}
     if args.wide:
         for r in rows:
             r["available"] = "yes" if r["available"] else "no"
             r["reason"] = r["reason"] or ""
-        _print_table(rows, [*columns, "reason"], headers=headers)
+        _print_table(rows, ["id", "family", *columns[1:], "reason"], headers=headers)
         return 0
     for r in rows:
         r["available"] = "yes" if r["available"] else "no (below)"
@@ -373,7 +374,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     runs = run_codec(args.codec, stages=stages, preset=_renamed_flag(args, "--preset", args.preset), runs=args.runs,
                      overrides=_parse_overrides(args.param))
     for r in runs:
-        print(f"{r.codec} {r.stage}: {'ok' if r.ok else 'FAILED: ' + str(r.error)} ({r.seconds:.0f} s) -> {r.notebook}")
+        print(f"{r.codec} {r.stage}: {r.state} ({r.seconds:.0f} s) -> {r.notebook}")
     return 0 if all(r.ok for r in runs) and len(runs) == len(stages) else 1
 
 

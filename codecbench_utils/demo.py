@@ -156,8 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         figures_dir=args.figures)
     print("\n== CodecBench demo ==")
     for r in done["stages"]:
-        state = "ok" if r.ok else f"FAILED ({r.error})"
-        print(f"  {r.codec:<14} {r.stage:<15} {state:<8} {r.seconds:6.0f} s  {r.notebook}")
+        print(f"  {r.codec:<14} {r.stage:<15} {r.state:<8} {r.seconds:6.0f} s  {r.notebook}")
     figures = Path(args.figures or RunsLayout(args.out).figures_dir).resolve()
     table = figures / "table3_overall.md"
     if table.is_file():

@@ -41,8 +41,8 @@ def save_figure(fig: Any, out_dir: str | Path, stem: str) -> list[Path]:
 
 def format_kbps(kbps: float) -> str:
     """A bitrate as people write it: ``256 kbps``, ``33 kbps``, ``6.2 kbps``, ``0.75 kbps``."""
-    if kbps != kbps:
-        return "? kbps"
+    if kbps != kbps:  # continuous latents (VibeVoice, Pocket TTS) or a codec with no known rate
+        return "no bitrate"
     return f"{kbps:.0f} kbps" if kbps >= 10 else f"{kbps:.2g} kbps"
 
 
@@ -57,16 +57,19 @@ def bubble_wer_sim(df: pd.DataFrame, *, title: str = "WER vs speaker similarity"
 
     ``df`` has one row per codec with columns ``codec, wer, sim, kbps`` (and
     ``wer_lo, wer_hi``: drawn as 95% error bars). Lower-right is better (similar voice, low WER). Rows with a missing value are drawn
-    nowhere and listed in the title's footnote instead of being dropped silently.
+    nowhere and listed in the title's footnote instead of being dropped silently; codecs without a
+    bitrate (continuous latents) are drawn as small hollow markers labelled "no bitrate".
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 5))
-    ok = df.dropna(subset=["wer", "sim", "kbps"])
+    ok = df.dropna(subset=["wer", "sim"])
     missing = sorted(set(df["codec"]) - set(ok["codec"]))
     if not ok.empty:
+        rated, unrated = ok[ok["kbps"].notna()], ok[ok["kbps"].isna()]
         # area proportional to bitrate; a 15 pt^2 floor keeps the lowest-rate codecs visible
-        area = 15 + 2000 * ok["kbps"] / max(float(ok["kbps"].max()), 1e-9)
-        ax.scatter(ok["sim"], ok["wer"], s=area, alpha=0.45, edgecolor="k")
+        area = 15 + 2000 * rated["kbps"] / max(float(rated["kbps"].max()), 1e-9) if not rated.empty else []
+        ax.scatter(rated["sim"], rated["wer"], s=area, alpha=0.45, edgecolor="k")
+        ax.scatter(unrated["sim"], unrated["wer"], s=40, facecolor="none", edgecolor="k")
         if {"wer_lo", "wer_hi"} <= set(ok.columns):  # 95% intervals of the WER over utterances
             bars = ok.dropna(subset=["wer_lo", "wer_hi"])
             ax.errorbar(bars["sim"], bars["wer"], yerr=[bars["wer"] - bars["wer_lo"], bars["wer_hi"] - bars["wer"]],

@@ -21,7 +21,7 @@ from typing import Any
 from .errors import CodecBenchDeprecationWarning, UnknownNameError, first_line, renamed, renamed_keyword
 from .layout import RunsLayout
 from .paths import notebooks_dir, params_dir, project_root
-from .stages import STAGES, get_stage, notebook_of
+from .stages import ROUND_TRIP_STAGES, STAGES, get_stage, notebook_of
 
 __all__ = [
     "STAGES",
@@ -52,10 +52,17 @@ class StageRun:
     notebook: Path
     seconds: float
     error: str | None = None
+    #: why the stage was not run (an encode-only tokenizer has nothing to resynthesize); not a failure
+    skipped: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def state(self) -> str:
+        """``ok``, ``skipped: <why>`` or ``FAILED: <error>``, for one-line summaries."""
+        return f"FAILED: {self.error}" if self.error else f"skipped: {self.skipped}" if self.skipped else "ok"
 
 
 def _preset_path(preset: str) -> Path | None:
@@ -184,7 +191,7 @@ def run_codec(codec: str, *, stages: Sequence[str] = STAGES, preset: str = "demo
     from .codecs.registry import get_spec
 
     preset = renamed_keyword(old, "profile", "preset", preset, "demo", "run_codec")
-    get_spec(codec)
+    spec = get_spec(codec)
     for stage in stages:
         if stage not in STAGES:
             raise UnknownNameError(f"unknown stage '{stage}'; known: {', '.join(STAGES)}")
@@ -193,6 +200,12 @@ def run_codec(codec: str, *, stages: Sequence[str] = STAGES, preset: str = "demo
     for stage in stages:
         src = notebooks_dir() / notebook_of(stage)
         dst = layout.stage_notebook(codec, stage)
+        if not spec.round_trip and stage in ROUND_TRIP_STAGES:
+            from .codecs.resynth import encode_only_reason
+
+            out.append(StageRun(codec, stage, dst, 0.0, skipped=encode_only_reason(spec)))
+            logger.warning("%s: stage %s skipped: %s", codec, stage, out[-1].skipped)
+            continue
         params = stage_parameters(stage, codec=codec, preset=preset, runs=layout.root,
                                   overrides=(overrides or {}).get(stage))
         logger.info("%s: stage %s -> %s", codec, stage, dst)

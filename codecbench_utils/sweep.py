@@ -38,7 +38,7 @@ from .errors import (
     renamed_keyword,
 )
 from .layout import RunsLayout
-from .stages import STAGES, get_stage
+from .stages import ROUND_TRIP_STAGES, STAGES, get_stage
 
 __all__ = [
     "SHARDED_STAGES",
@@ -252,8 +252,7 @@ def plan_sweep(codecs: Sequence[str], datasets: Sequence[str], *, stages: Sequen
     """Every task of a sweep, upstream stages first."""
     from .codecs.registry import get_spec
 
-    for c in codecs:
-        get_spec(c)
+    encode_only = {c for c in codecs if not get_spec(c).round_trip}
     unknown = [s for s in stages if s not in SWEEP_STAGES]
     if unknown:
         raise UnknownNameError(f"unknown stage(s) {unknown}; known: {', '.join(SWEEP_STAGES)}")
@@ -264,6 +263,9 @@ def plan_sweep(codecs: Sequence[str], datasets: Sequence[str], *, stages: Sequen
         if stage not in stages:
             continue
         for codec in codecs:
+            if codec in encode_only and stage in ROUND_TRIP_STAGES:
+                logger.warning("sweep: no %s for %s: encode-only tokenizer (round_trip: false)", stage, codec)
+                continue
             for ds in datasets:
                 shards = n_shards if stage in SHARDED_STAGES else 1
                 tasks.extend(SweepTask(codec, stage, ds, k, shards) for k in range(shards))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pytest
 
-from codecbench_utils.codecs import hf
+from codecbench_utils.codecs import hf, hf_latent
 from codecbench_utils.codecs.base import CodecSpec
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -121,7 +122,41 @@ def _tiny_wavtokenizer():
     return hf.WavTokenizerCodec, _spec("hf_wavtokenizer", 800, 1), _tf().WavTokenizerModel(cfg), 8
 
 
+def _tiny_neucodec():
+    # X-codec-2's tiny semantic branch (hop 320 at 16 kHz), decoding at 24 kHz as the real one does
+    semantic = dict(model_type="wav2vec2-bert", hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                    intermediate_size=8, feature_projection_input_dim=160, conv_depthwise_kernel_size=3,
+                    output_hidden_size=8)
+    cfg = _tf().NeuCodecConfig(hidden_size=32, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+                               num_key_value_heads=2, head_dim=16, encoder_hidden_size=2,
+                               downsampling_ratios=[4, 8, 10], quantization_dim=40, quantization_levels=[4, 4],
+                               semantic_model_config=semantic)
+    spec = _spec("hf_neucodec", 16000, 1)
+    spec = dataclasses.replace(spec, output_sample_rate=24000)
+    return hf.NeuCodecCodec, spec, _tf().NeuCodecModel(cfg), 32
+
+
+def _tiny_vibevoice():
+    cfg = _tf().VibeVoiceAcousticTokenizerConfig(hidden_size=8, num_filters=4, downsampling_ratios=[2, 4],
+                                                 depths=[1, 1, 1], kernel_size=3)
+    spec = dataclasses.replace(_spec("hf_vibevoice", 800, 1), n_q=None)
+    return hf_latent.VibeVoiceCodec, spec, _tf().VibeVoiceAcousticTokenizerModel(cfg), 8
+
+
+def _tiny_pockettts():
+    cfg = _tf().PocketTTSAudioTokenizerConfig(hidden_size=16, num_filters=2, upsampling_ratios=[2, 4],
+                                              upsample_groups=16, num_hidden_layers=1, intermediate_size=16,
+                                              num_attention_heads=2, num_key_value_heads=2, sliding_window=10,
+                                              max_position_embeddings=200, latent_stride=2, latent_dim=4,
+                                              sampling_rate=800)
+    spec = dataclasses.replace(_spec("hf_pockettts", 800, 1), n_q=None)
+    return hf_latent.PocketTTSCodec, spec, _tf().PocketTTSAudioTokenizerModel(cfg), 4
+
+
 TINY = {
+    "neucodec": _tiny_neucodec,
+    "vibevoice": _tiny_vibevoice,
+    "pockettts": _tiny_pockettts,
     "dac": _tiny_dac,
     "encodec": _tiny_encodec,
     "mimi": _tiny_mimi,

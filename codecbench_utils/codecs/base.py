@@ -1,10 +1,13 @@
 """The codec protocol every backend implements, and the metadata it carries.
 
-A codec turns mono float32 audio at its own ``sample_rate`` into discrete codes
-(``encode``) and back (``decode``); neural codecs also expose the continuous
-quantized latent the probes use (``embed``). ``resynthesize`` is what the
-resynthesis stage calls: it returns audio time-aligned with the input (codec
-delay removed) and of the same length, plus the bitrate the stream really had.
+A codec turns mono float32 audio at its own ``sample_rate`` into codes (``encode``: discrete
+codes, or continuous latents for VAE-style tokenizers) and back (``decode``, at
+``output_sample_rate``, which is ``sample_rate`` except for codecs such as NeuCodec that encode
+16 kHz and decode 24 kHz); neural codecs also expose the continuous latent the probes use
+(``embed``). ``resynthesize`` is what the resynthesis stage calls: it returns audio time-aligned
+with the input (codec delay removed) and of the same duration, plus the bitrate the stream
+really had. Encode-only tokenizers (``round_trip: false``) have no ``decode``: the resynthesis
+stage skips them with the reason, the probes use their codes and embeddings.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ class CodecSpec:
     """Metadata of one codec configuration, read from ``params/codecs/<id>.yaml``.
 
     ``kbps`` is the nominal bitrate; for neural codecs it follows from
-    ``n_q * log2(codebook_size) * frame_rate / 1000``.
+    ``n_q * log2(codebook_size) * frame_rate / 1000`` (multi-rate codebooks: the sum over
+    codebooks). Codecs with continuous latents (no codebooks) have no bitrate: ``kbps``,
+    ``n_q`` and ``codebook_size`` stay ``None`` and the tables say "continuous".
     """
 
     id: str
@@ -51,6 +56,10 @@ class CodecSpec:
     paper: bool = False
     #: the bitrate printed in the paper's Table 3 when it differs from ``kbps`` (rounding)
     paper_kbps: float | None = None
+    #: the rate ``decode`` returns when it differs from the input rate ``sample_rate`` (NeuCodec: 24000)
+    output_sample_rate: int | None = None
+    #: False for encode-only tokenizers: no decoder, so no resynthesis; the probes still use them
+    round_trip: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,14 +79,18 @@ class Encoded:
     """What ``encode`` returns.
 
     ``codes`` is backend-specific (an int array ``(n_q, frames)`` for neural
-    codecs, a list of packets for classical ones); ``n_bits`` is the size of
-    the encoded stream, used for the real bitrate; ``n_samples`` the input length.
+    codecs, float latents ``(dim, frames)`` for continuous tokenizers, a list of
+    packets for classical ones); ``n_bits`` is the size of the encoded stream, used
+    for the real bitrate (None: no bitrate); ``n_samples`` the input length.
     """
 
     codes: Any
     n_samples: int
     sample_rate: int
     n_bits: int | None = None
+    #: the factor the adapter scaled the input by before encoding (a loudness-normalising tokenizer);
+    #: decoding divides it out, so the resynthesis keeps the input's level
+    gain: float = 1.0
 
     @property
     def bitrate_kbps(self) -> float | None:
@@ -117,7 +130,26 @@ class Codec:
 
     @property
     def sample_rate(self) -> int:
+        """The rate ``encode`` takes (items are resampled to it)."""
         return self.spec.sample_rate
+
+    @property
+    def output_sample_rate(self) -> int:
+        """The rate ``decode`` returns: ``sample_rate`` unless the spec names another."""
+        return int(self.spec.output_sample_rate or self.spec.sample_rate)
+
+    def output_length(self, n_samples: int) -> int:
+        """Samples of the resynthesis of an ``n_samples`` input: the same duration at ``output_sample_rate``."""
+        if self.output_sample_rate == self.sample_rate:
+            return int(n_samples)
+        return int(round(n_samples * self.output_sample_rate / self.sample_rate))
+
+    def codes_matrix(self, encoded: Encoded) -> np.ndarray:
+        """The discrete codes as one integer ``(n_q, frames)`` array (the token probe's input).
+
+        Multi-rate codecs (SNAC) override it to repeat coarse codes up to the finest rate.
+        """
+        return np.asarray(encoded.codes)
 
     @classmethod
     def available(cls, spec: CodecSpec) -> str | None:
@@ -160,8 +192,8 @@ class Codec:
         t1 = time.perf_counter()
         out = self.decode(enc)
         t2 = time.perf_counter()
-        out = fit_length(np.asarray(out, dtype=np.float32).reshape(-1), wav.shape[0])
-        return Resynthesis(out, self.sample_rate, enc.bitrate_kbps, t1 - t0, t2 - t1)
+        out = fit_length(np.asarray(out, dtype=np.float32).reshape(-1), self.output_length(wav.shape[0]))
+        return Resynthesis(out, self.output_sample_rate, enc.bitrate_kbps, t1 - t0, t2 - t1)
 
     def resynthesize_batch(self, wavs: list[np.ndarray]) -> list[Resynthesis]:
         """``resynthesize`` over several items; backends with a batched GPU path override it."""

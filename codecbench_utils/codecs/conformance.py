@@ -3,8 +3,9 @@
 ``codecbench codecs check ID`` runs, on two speech-like test signals of unequal, non-frame-multiple
 lengths at the codec's rate:
 
-- ``length``: the resynthesis has exactly the input's length (the driver refuses anything else);
-- ``sample_rate``: it comes back at the declared rate;
+- ``length``: the resynthesis has exactly the input's length, or its duration at the declared output
+  rate (the driver refuses anything else);
+- ``sample_rate``: it comes back at the declared (output) rate;
 - ``delay``: the output is aligned with the input within one sample (the codec's own delay is
   removed by its adapter), measured on the waveform; codecs that do not keep the waveform
   (vocoders, parametric and most low-rate neural codecs) are measured on the energy envelope
@@ -15,6 +16,9 @@ lengths at the codec's rate:
   the peak, on items of different lengths (``n/a`` when the adapter runs items one at a time);
 - ``embeddings``: ``embed`` returns ``(frames, embedding_dim)`` with about ``duration x
   frame_rate`` frames (``n/a`` for codecs without embeddings).
+
+An encode-only tokenizer (``round_trip: false``) has only ``deterministic`` (its codes) and
+``embeddings`` checked; the others are ``n/a``.
 
 A report is kept beside the codec's results (``RunsLayout.conformance_file``) with the codec
 fingerprint it was measured on; ``codecs list --json`` and the report's conformance table read it.
@@ -155,7 +159,7 @@ def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> 
     from ..audio import find_delay
 
     t0 = time.perf_counter()
-    sr = codec.sample_rate
+    sr, out_sr = codec.sample_rate, codec.output_sample_rate
     a, b = speechlike(seconds[0], sr, seed=1), speechlike(seconds[1], sr, seed=2)
     cache: dict[str, Any] = {}
 
@@ -166,16 +170,25 @@ def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> 
 
     def length():
         got = [single("a", a).wav.shape[0], single("b", b).wav.shape[0]]
-        want = [a.size, b.size]
-        return ("pass", f"{want[0]} and {want[1]} samples in and out") if got == want else (
-            "fail", f"{want} samples in, {got} out")
+        want = [codec.output_length(a.size), codec.output_length(b.size)]
+        if got != want:
+            return "fail", f"{[a.size, b.size]} samples in, {got} out, expected {want}"
+        if out_sr == sr:
+            return "pass", f"{want[0]} and {want[1]} samples in and out"
+        return "pass", f"{a.size} and {b.size} samples in at {sr} Hz, {want[0]} and {want[1]} out at {out_sr} Hz"
 
     def sample_rate():
         got = single("a", a).sample_rate
-        return ("pass", f"{got} Hz") if got == sr else ("fail", f"declared {sr} Hz, returned {got} Hz")
+        said = f"{sr} Hz in, {out_sr} Hz out" if out_sr != sr else f"{sr} Hz"
+        return ("pass", said) if got == out_sr else ("fail", f"declared {out_sr} Hz out, returned {got} Hz")
 
     def delay():
-        out = np.asarray(single("a", a).wav, dtype=np.float64)[: a.size]
+        out = np.asarray(single("a", a).wav, dtype=np.float64)
+        if out_sr != sr:  # measured at the input's rate
+            from ..audio import resample
+
+            out = resample(out, out_sr, sr)
+        out = out[: a.size]
         est = find_delay(a, out, max_delay_samples=int(0.1 * sr))
         if not est.refused:
             if abs(est.samples) <= 1:
@@ -231,8 +244,18 @@ def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> 
             problems.append("NaN/inf values")
         return ("fail", "; ".join(problems)) if problems else ("pass", f"{emb.shape[0]} x {emb.shape[1]}")
 
+    def encode_only():
+        return "n/a", "encode-only tokenizer (round_trip: false): nothing is decoded"
+
+    def codes_deterministic():
+        first, again = codec.encode(a).codes, codec.encode(a).codes
+        return ("pass", "identical codes") if np.array_equal(first, again) else ("fail", "two encodings differ")
+
+    checks = (length, sample_rate, delay, deterministic, batch, embeddings)
+    if not codec.spec.round_trip:
+        checks = (encode_only, encode_only, encode_only, codes_deterministic, encode_only, embeddings)
     report = ConformanceReport(codec.id, codec_fingerprint(codec.spec))
-    for name, fn in zip(CHECKS, (length, sample_rate, delay, deterministic, batch, embeddings), strict=True):
+    for name, fn in zip(CHECKS, checks, strict=True):
         report.results.append(_check(name, fn))
     report.seconds = time.perf_counter() - t0
     return report

@@ -53,6 +53,8 @@ class FetchPlan:
     files: tuple[PinnedFile, ...] = ()
     hub_repo: str | None = None
     hub_revision: str | None = None
+    #: only these files of the snapshot (glob patterns), when the repo holds more than the codec needs
+    hub_files: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         """One line per download, for ``--dry-run``."""
@@ -63,7 +65,8 @@ class FetchPlan:
         if self.hub_repo:
             rev = self.hub_revision or "main"
             note = "" if _is_commit(rev) else " (a branch, not a pinned commit)"
-            lines.append(f"{self.codec_id}: Hugging Face {self.hub_repo}@{rev}{note} -> the Hugging Face cache "
+            only = f" ({', '.join(self.hub_files)} only)" if self.hub_files else ""
+            lines.append(f"{self.codec_id}: Hugging Face {self.hub_repo}@{rev}{note}{only} -> the Hugging Face cache "
                          "(size unknown until fetched)")
         return lines
 
@@ -136,13 +139,13 @@ def download_file(f: PinnedFile, folder: Path, *, timeout: float = DOWNLOAD_TIME
     return dst
 
 
-def _hub_snapshot(repo: str, revision: str | None) -> Path:
+def _hub_snapshot(repo: str, revision: str | None, files: tuple[str, ...] = ()) -> Path:
     try:
         from huggingface_hub import snapshot_download
     except ImportError as exc:  # pragma: no cover - installed with transformers
         raise FetchError("package 'huggingface_hub' is not installed; pip install huggingface_hub") from exc
     try:
-        return Path(snapshot_download(repo, revision=revision or "main"))
+        return Path(snapshot_download(repo, revision=revision or "main", allow_patterns=list(files) or None))
     except Exception as exc:  # the hub client's own errors: offline, unknown repo/revision, gated repo
         raise FetchError(f"cannot fetch Hugging Face {repo}@{revision or 'main'}: {first_line(exc)}") from exc
 
@@ -158,5 +161,5 @@ def run_plan(plan: FetchPlan, *, log: Callable[[str], None] = print) -> None:
             path = download_file(f, plan.target)
             log(f"{plan.codec_id}: {f.name} -> {path} (sha256 verified)")
     if plan.hub_repo:
-        path = _hub_snapshot(plan.hub_repo, plan.hub_revision)
+        path = _hub_snapshot(plan.hub_repo, plan.hub_revision, plan.hub_files)
         log(f"{plan.codec_id}: {plan.hub_repo} -> {path} (commit {path.name})")

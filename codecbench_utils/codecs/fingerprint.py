@@ -39,12 +39,18 @@ def _weights(spec: CodecSpec, cls: Any) -> dict[str, Any]:
     return {"files": {f.name: f.sha256 for f in plan.files}, "hub": [plan.hub_repo, plan.hub_revision]}
 
 
+#: spec fields added after the first fingerprints were written, left out while at their defaults so
+#: results computed before they existed keep their keys (and are not recomputed)
+_LATER_FIELDS = {"output_sample_rate": None, "round_trip": True}
+
+
 def fingerprint_payload(spec: CodecSpec) -> dict[str, Any]:
     """What :func:`codec_fingerprint` hashes (spec, backend package versions, weight identity)."""
     from .registry import BACKENDS, codec_class
 
     cls = codec_class(spec) if spec.backend in BACKENDS else None
-    return {"spec": spec.to_dict(), "packages": _versions(getattr(cls, "PACKAGES", ())),
+    fields = {k: v for k, v in spec.to_dict().items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
+    return {"spec": fields, "packages": _versions(getattr(cls, "PACKAGES", ())),
             "weights": _weights(spec, cls) if cls is not None else {}}
 
 

@@ -20,6 +20,7 @@ hf_xcodec       ``XcodecModel``                 ``quantizer.decode(codes)``: the
 hf_xcodec2      ``Xcodec2Model``                ``acoustic_decoder.fc`` applied to the   1024
                                                 FSQ output projection (``fc_post_a``
                                                 of the original code)
+hf_neucodec     ``NeuCodecModel``               as X-codec-2 (its decoder's ``fc``)       1024
 hf_wavtokenizer ``WavTokenizerModel``           ``quantizer.decode(codes)``               512
 ==============  ==============================  ======================================  =====
 
@@ -51,7 +52,13 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_audio, fit_length
-from ..errors import CodecRuntimeError, ConfigError, MissingDependencyError, MissingWeightsError
+from ..errors import (
+    CodecRuntimeError,
+    ConfigError,
+    InvalidAudioError,
+    MissingDependencyError,
+    MissingWeightsError,
+)
 from .base import Codec, CodecSpec, Encoded, Resynthesis, expand_path
 from .fetch import FetchPlan
 
@@ -62,6 +69,7 @@ __all__ = [
     "MimiCodec",
     "XcodecCodec",
     "Xcodec2Codec",
+    "NeuCodecCodec",
     "WavTokenizerCodec",
     "resolve_weights",
 ]
@@ -160,6 +168,11 @@ class HFCodec(Codec):
     BATCHES_UNEQUAL_LENGTHS: bool = False
 
     MODEL_CLASS: str = ""
+    #: True for VAE-style tokenizers: ``encode`` gives float latents ``(dim, frames)``, there is no bitrate
+    CONTINUOUS: bool = False
+    #: the fewest code frames the networks accept (NeuCodec's decoder needs 2); shorter items are refused
+    #: with the reason, and a chunk of a long file shorter than this joins the chunk before it
+    MIN_FRAMES: int = 1
 
     def __init__(self, spec: CodecSpec, *, device: str = "cpu",
                  weights: str | os.PathLike[str] | None = None) -> None:
@@ -244,16 +257,23 @@ class HFCodec(Codec):
         return int(self.config.hop_length)
 
     @property
+    def output_hop(self) -> int:
+        """Output samples per code frame (``hop_length`` unless the decoder runs at another rate)."""
+        return self.hop_length * self.output_sample_rate // self.sample_rate
+
+    @property
     def frame_rate(self) -> float:
         return self.sample_rate / self.hop_length
 
     @property
     def codebook_sizes(self) -> list[int]:
-        return [int(self.config.codebook_size)] * int(self.n_q or 1)
+        """Entries of each codebook used (none for continuous latents)."""
+        return [] if self.CONTINUOUS else [int(self.config.codebook_size)] * int(self.n_q or 1)
 
     @property
-    def bits_per_frame(self) -> float:
-        return float(sum(math.log2(s) for s in self.codebook_sizes))
+    def bits_per_frame(self) -> float | None:
+        """Bits of one code frame; None for continuous latents, which have no bitrate."""
+        return None if self.CONTINUOUS else float(sum(math.log2(s) for s in self.codebook_sizes))
 
     @property
     def embedding_dim(self) -> int | None:
@@ -265,11 +285,11 @@ class HFCodec(Codec):
 
     # ---------------------------------------------------------- torch hooks
     def _encode_t(self, x: Any) -> Any:
-        """(B, 1, T) float tensor -> (B, n_q, F) long tensor."""
+        """(B, 1, T) float tensor -> (B, n_q, F) long tensor (continuous: (B, dim, F) float latents)."""
         raise NotImplementedError
 
     def _decode_t(self, codes: Any) -> Any:
-        """(B, n_q, F) long tensor -> (B, T') float tensor."""
+        """(B, n_q, F) long tensor (continuous: float latents) -> (B, T') float tensor at the output rate."""
         raise NotImplementedError
 
     def _embed_t(self, x: Any, codes: Any) -> Any:
@@ -293,13 +313,19 @@ class HFCodec(Codec):
         return contextlib.nullcontext()
 
     # ------------------------------------------------------ segment batching
+    def _spans(self, total: int, size: int, unit: int) -> list[tuple[int, int]]:
+        """``[start, stop)`` pieces of ``size`` over ``total``; a last piece under ``MIN_FRAMES`` ``unit``s joins
+        the one before it (so a chunk is never too short for the networks)."""
+        spans = [(i, min(i + size, total)) for i in range(0, total, size)] or [(0, 0)]
+        if len(spans) > 1 and (spans[-1][1] - spans[-1][0]) < self.MIN_FRAMES * unit:
+            spans[-2:] = [(spans[-2][0], total)]
+        return spans
+
     def _segments(self, wav: np.ndarray) -> list[np.ndarray]:
-        """Cut an item into chunks of whole frames of at most ``chunk_seconds``."""
+        """Cut an item into chunks of whole frames of about ``chunk_seconds`` (at most, but for a short tail)."""
         hop = self.hop_length
         chunk = max(hop, int(self.chunk_seconds * self.sample_rate) // hop * hop)
-        if wav.shape[0] <= chunk:
-            return [wav]
-        return [wav[i:i + chunk] for i in range(0, wav.shape[0], chunk)]
+        return [wav[a:b] for a, b in self._spans(wav.shape[0], chunk, hop)]
 
     def _run_segments(self, segs: list[np.ndarray], fn: Any) -> list[Any]:
         """Run ``fn(padded_batch)`` over segments in batches; returns per-segment outputs."""
@@ -338,6 +364,10 @@ class HFCodec(Codec):
     def _check(self, wav: np.ndarray) -> np.ndarray:
         return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
 
+    def _input_gain(self, wav: np.ndarray) -> float:
+        """The factor an item is scaled by before encoding (1: none); families that normalise loudness override it."""
+        return 1.0
+
     def _segment_frames(self, segs: list[np.ndarray]) -> list[int]:
         # every segment but the last holds whole frames exactly
         return [s.shape[0] // self.hop_length for s in segs[:-1]] + [self.frames_for(segs[-1].shape[0])]
@@ -346,22 +376,30 @@ class HFCodec(Codec):
     def encode_batch(self, wavs: Sequence[np.ndarray]) -> list[Encoded]:
         """Encode several items, padded into batches of ``options.batch_size``."""
         wavs = [self._check(w) for w in wavs]
+        for w in wavs:
+            if self.frames_for(w.shape[0]) < self.MIN_FRAMES:
+                raise InvalidAudioError(
+                    f"codec '{self.id}': {w.shape[0]} samples make {self.frames_for(w.shape[0])} code frame(s); it needs "
+                    f"at least {self.MIN_FRAMES} ({1000 * self.MIN_FRAMES * self.hop_length / self.sample_rate:g} ms)")
+        gains = [self._input_gain(w) for w in wavs]
+        wavs = [w if g == 1.0 else (w * g).astype(np.float32) for w, g in zip(wavs, gains, strict=True)]
         segs_per = [self._segments(w) for w in wavs]
         flat = [s for segs in segs_per for s in segs]
         codes = self._run_segments(flat, lambda x: self._encode_t(x).cpu())
         out, k = [], 0
-        for wav, segs in zip(wavs, segs_per, strict=True):
+        for wav, segs, gain in zip(wavs, segs_per, gains, strict=True):
             parts = []
             for s, nf in zip(segs, self._segment_frames(segs), strict=True):
-                c = codes[k].numpy().astype(np.int64)
+                c = codes[k].float().numpy() if self.CONTINUOUS else codes[k].numpy().astype(np.int64)
                 k += 1
                 if c.shape[-1] < nf:
                     raise CodecRuntimeError(f"codec '{self.id}': {c.shape[-1]} frames for {s.shape[0]} samples, "
                                             f"expected {nf}", codec_id=self.id)
                 parts.append(c[:, :nf])
             arr = np.concatenate(parts, axis=1)
+            bits = self.bits_per_frame
             out.append(Encoded(codes=arr, n_samples=wav.shape[0], sample_rate=self.sample_rate,
-                               n_bits=int(round(arr.shape[1] * self.bits_per_frame))))
+                               n_bits=None if bits is None else int(round(arr.shape[1] * bits)), gain=gain))
         return out
 
     def encode(self, wav: np.ndarray) -> Encoded:
@@ -370,44 +408,48 @@ class HFCodec(Codec):
 
     # ---------------------------------------------------------------- decode
     def decode_batch(self, encoded: Sequence[Encoded]) -> list[np.ndarray]:
-        """Decode several items; each output lasts exactly its input's ``n_samples``."""
+        """Decode several items; each output lasts exactly as long as its input (``output_length``)."""
         import torch
 
-        hop = self.hop_length
-        chunk_frames = max(1, int(self.chunk_seconds * self.sample_rate) // hop)
+        chunk_frames = max(1, int(self.chunk_seconds * self.sample_rate) // self.hop_length)
+        out_hop = self.output_hop
+        dtype = torch.float32 if self.CONTINUOUS else torch.long
         pieces: list[np.ndarray] = []
         owners: list[int] = []
         for j, enc in enumerate(encoded):
             c = np.asarray(enc.codes)
-            for s in range(0, c.shape[1], chunk_frames):
-                pieces.append(c[:, s:s + chunk_frames])
+            for a, b in self._spans(c.shape[1], chunk_frames, 1):
+                pieces.append(c[:, a:b])
                 owners.append(j)
         results: list[Any] = [None] * len(pieces)
         for idx in self._batches([p.shape[1] for p in pieces]):  # code 0 is a real code: padding is not silence
             longest = max(pieces[i].shape[1] for i in idx)
-            codes = torch.zeros(len(idx), pieces[idx[0]].shape[0], longest, dtype=torch.long)
+            codes = torch.zeros(len(idx), pieces[idx[0]].shape[0], longest, dtype=dtype)
             for row, i in enumerate(idx):
                 codes[row, :, :pieces[i].shape[1]] = torch.from_numpy(pieces[i])
             with torch.inference_mode(), self._autocast():
                 audio = self._decode_t(codes.to(self.device)).float().cpu().numpy()
             for row, i in enumerate(idx):
-                results[i] = audio[row, :pieces[i].shape[1] * hop]
+                results[i] = audio[row, :pieces[i].shape[1] * out_hop]
         outs = []
         for j, enc in enumerate(encoded):
             wav = np.concatenate([results[i] for i in range(len(pieces)) if owners[i] == j])
             if self.delay_samples:
                 wav = wav[self.delay_samples:]
-            outs.append(fit_length(wav.astype(np.float32), enc.n_samples))
+            if enc.gain != 1.0:
+                wav = wav / enc.gain
+            outs.append(fit_length(wav.astype(np.float32), self.output_length(enc.n_samples)))
         return outs
 
     def decode(self, encoded: Encoded) -> np.ndarray:
-        """Audio ``(n_samples,)`` float32 at ``sample_rate``, aligned with the input."""
+        """Audio float32 at ``output_sample_rate``, as long as the input and aligned with it."""
         return self.decode_batch([encoded])[0]
 
     # ----------------------------------------------------------------- embed
     def embed_batch(self, wavs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Quantized latents ``(frames, dim)`` float32 of several items (see the module table)."""
         wavs = [self._check(w) for w in wavs]
+        wavs = [(w * self._input_gain(w)).astype(np.float32) for w in wavs]
         segs_per = [self._segments(w) for w in wavs]
         flat = [s for segs in segs_per for s in segs]
 
@@ -439,7 +481,7 @@ class HFCodec(Codec):
         outs = self.decode_batch(encs)
         t2 = time.perf_counter()
         total = sum(e.n_samples for e in encs) or 1
-        return [Resynthesis(o, self.sample_rate, e.bitrate_kbps, (t1 - t0) * e.n_samples / total,
+        return [Resynthesis(o, self.output_sample_rate, e.bitrate_kbps, (t1 - t0) * e.n_samples / total,
                             (t2 - t1) * e.n_samples / total) for o, e in zip(outs, encs, strict=True)]
 
     def close(self) -> None:
@@ -604,6 +646,46 @@ class Xcodec2Codec(HFCodec):
     def _embed_t(self, x: Any, codes: Any) -> Any:
         latents = self.model.quantizer.from_codes(codes.transpose(1, 2))  # (B, F, quantization_dim)
         return self.model.acoustic_decoder.fc(latents).transpose(1, 2)
+
+
+class NeuCodecCodec(Xcodec2Codec):
+    """NeuCodec (``NeuCodecModel``): X-codec-2's FSQ codebook of 65536 at 50 Hz, encoding 16 kHz audio and
+    decoding 24 kHz (an ISTFT head at the output rate): ``output_sample_rate`` 24000 in its YAML.
+
+    As the reference feature extractor does (``NeuCodecFeatureExtractor``, which needs torchaudio), the
+    audio gets one sample then up to a whole frame of right padding, and the semantic branch's Kaldi
+    log-mel frames are computed on that padded audio with no extra padding on the sides, so an item
+    has ``n_samples // 320`` frames; the decoded audio's last partial frame (under 20 ms) is silence.
+    """
+
+    MODEL_CLASS = "NeuCodecModel"
+    MIN_FRAMES = 2  # its decoder's normalisation needs two frames: items of at least 40 ms
+
+    def _model_sample_rate(self) -> int | None:
+        return getattr(self.config, "input_sampling_rate", None)
+
+    def _post_setup(self) -> None:
+        super()._post_setup()
+        model_out = int(self.config.output_sampling_rate)
+        if model_out != self.output_sample_rate:
+            raise CodecRuntimeError(f"codec '{self.id}': YAML says output_sample_rate {self.output_sample_rate} "
+                                    f"but the checkpoint decodes at {model_out}", codec_id=self.id)
+
+    @property
+    def hop_length(self) -> int:
+        return int(self.config.encoder_hop_length)  # config.hop_length is the decoder's, at the output rate
+
+    def frames_for(self, n_samples: int) -> int:
+        return max(1, n_samples // self.hop_length)
+
+    def _features(self, x: Any) -> tuple[Any, Any]:
+        wavs = list(x[:, 0].float().cpu().numpy())
+        feats = self._fe(wavs, sampling_rate=self.sample_rate, return_tensors="pt", padding=True)
+        return feats["input_features"].to(x.device), feats["attention_mask"].to(x.device)
+
+    def _decode_t(self, codes: Any) -> Any:
+        audio = self.model.decode(audio_codes=codes).audio_values
+        return audio[:, 0] if audio.ndim == 3 else audio
 
 
 class WavTokenizerCodec(HFCodec):

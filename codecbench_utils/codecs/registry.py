@@ -27,6 +27,9 @@ BACKENDS: dict[str, str] = {
     "hf_mimi": "codecbench_utils.codecs.hf:MimiCodec",
     "hf_xcodec": "codecbench_utils.codecs.hf:XcodecCodec",
     "hf_xcodec2": "codecbench_utils.codecs.hf:Xcodec2Codec",
+    "hf_neucodec": "codecbench_utils.codecs.hf:NeuCodecCodec",
+    "hf_vibevoice": "codecbench_utils.codecs.hf_latent:VibeVoiceCodec",
+    "hf_pockettts": "codecbench_utils.codecs.hf_latent:PocketTTSCodec",
     "hf_wavtokenizer": "codecbench_utils.codecs.hf:WavTokenizerCodec",
     "bigcodec": "codecbench_utils.codecs.bigcodec:BigCodecCodec",
     "maskgct": "codecbench_utils.codecs.maskgct:MaskGCTCodec",
@@ -34,6 +37,9 @@ BACKENDS: dict[str, str] = {
     "baichuan": "codecbench_utils.codecs.baichuan:BaichuanCodec",
     "stablecodec": "codecbench_utils.codecs.stablecodec:StableCodecCodec",
     "lyra": "codecbench_utils.codecs.lyra:LyraCodec",
+    "snac": "codecbench_utils.codecs.snac:SnacCodec",
+    "ssl_kmeans": "codecbench_utils.codecs.ssl_kmeans:SSLKMeansCodec",
+    "speechtokenizer": "codecbench_utils.codecs.speechtokenizer:SpeechTokenizerCodec",
 }
 
 

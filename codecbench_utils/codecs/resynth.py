@@ -75,8 +75,12 @@ class ResynthSummary:
     n_skipped: int = 0
     n_failed: int = 0
     records: list[ResynthRecord] = field(default_factory=list)
+    #: why nothing was resynthesized (an encode-only tokenizer), else None
+    skipped_reason: str | None = None
 
     def describe(self) -> str:
+        if self.skipped_reason:
+            return f"{self.codec}: skipped: {self.skipped_reason}"
         ok = [r for r in self.records if r.status == "ok"]
         rates = [r.bitrate_kbps for r in ok if r.bitrate_kbps is not None]
         rate = f", mean bitrate {np.mean(rates):.2f} kbps" if rates else ""
@@ -86,6 +90,12 @@ class ResynthSummary:
             if r.status != "ok":
                 lines.append(f"  failed {r.id}: {r.reason}")
         return "\n".join(lines)
+
+
+def encode_only_reason(spec: CodecSpec) -> str:
+    """Why an encode-only tokenizer has no resynthesis (and so no acoustic scores)."""
+    return (f"'{spec.id}' is an encode-only tokenizer (round_trip: false): it has no decoder, so there is "
+            "nothing to resynthesize or score acoustically; the probes (notebooks 03/04) use its codes and embeddings")
 
 
 def _file_hash(path: Path) -> str:
@@ -186,9 +196,13 @@ def _run_codec(codec: Codec, item: ManifestItem, wav: np.ndarray) -> Resynthesis
 def _finish_item(codec: Codec, item: ManifestItem, wav: np.ndarray, res: Resynthesis,
                  dst: Path) -> ResynthRecord:
     out = np.asarray(res.wav, dtype=np.float32)
-    if out.shape != wav.shape:
+    want = codec.output_length(wav.shape[0])
+    if out.shape != (want,):
         raise CodecRuntimeError(f"codec '{codec.id}' returned {out.shape[0]} samples for item "
-                                f"'{item.id}', expected {wav.shape[0]}", codec_id=codec.id, item_id=item.id)
+                                f"'{item.id}', expected {want}", codec_id=codec.id, item_id=item.id)
+    if res.sample_rate != codec.output_sample_rate:
+        raise CodecRuntimeError(f"codec '{codec.id}' returned {res.sample_rate} Hz for item '{item.id}', "
+                                f"declared {codec.output_sample_rate} Hz", codec_id=codec.id, item_id=item.id)
     if not np.all(np.isfinite(out)):
         raise CodecRuntimeError(f"codec '{codec.id}' produced NaN/inf on item '{item.id}'",
                                 codec_id=codec.id, item_id=item.id)
@@ -265,11 +279,12 @@ def resynthesize(
         items = items[:limit]
     if batch_size is not None and batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-    if isinstance(codec, Codec):
-        model = codec
-    else:
-        spec = get_spec(codec) if isinstance(codec, str) else codec
-        model = load_codec(spec, device=device)
+    spec = codec.spec if isinstance(codec, Codec) else get_spec(codec) if isinstance(codec, str) else codec
+    if not spec.round_trip:
+        reason = encode_only_reason(spec)
+        logger.warning("resynthesis %s: skipped: %s", spec.id, reason)
+        return ResynthSummary(codec=spec.id, out_dir=Path(out_dir), skipped_reason=reason)
+    model = codec if isinstance(codec, Codec) else load_codec(spec, device=device)
     batch_size = batch_size or model.default_batch_size
     key_prefix = codec_fingerprint(model.spec)
     out = Path(out_dir)

@@ -273,7 +273,7 @@ class FeatureExtractor:
             wav, _ = load_audio(path, sr=codec.sample_rate)  # type: ignore[attr-defined]
             wav = check_audio(wav, what=f"item '{item.id}'", item_id=item.id)
             if self.source.kind == "tokens":
-                codes = np.asarray(codec.encode(wav).codes)  # type: ignore[attr-defined]
+                codes = np.asarray(codec.codes_matrix(codec.encode(wav)))  # type: ignore[attr-defined]
                 if codes.ndim != 2 or not np.issubdtype(codes.dtype, np.integer):
                     raise CodecRuntimeError(f"codec '{self.source.codec_id}': encode gave {codes.dtype} codes of "
                                             f"shape {codes.shape}, expected integer (n_q, frames)",

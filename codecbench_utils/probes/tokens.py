@@ -35,8 +35,12 @@ def token_vocab(source: str) -> list[int]:
     from .features import parse_feature_source
 
     spec = get_spec(str(parse_feature_source(source).codec_id))
+    sizes = spec.options.get("codebook_sizes")  # codecs whose codebooks differ in size (Baichuan)
+    if sizes and spec.n_q:
+        return [int(s) for s in sizes[: int(spec.n_q)]]
     if not spec.codebook_size or not spec.n_q:
-        raise ConfigError(f"tokens:{spec.id}: the codec's spec gives no codebook_size/n_q (it has no discrete codes)")
+        raise ConfigError(f"tokens:{spec.id}: the codec's spec gives no codebook_size/n_q: it has no discrete codes "
+                          f"(continuous latents or an anchor); probe its embeddings with codec:{spec.id} instead")
     return [int(spec.codebook_size)] * int(spec.n_q)
 
 

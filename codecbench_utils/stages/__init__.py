@@ -25,12 +25,14 @@ from types import ModuleType
 from ..errors import UnknownNameError
 from ..layout import FIGURES_NOTEBOOK, STAGE_NOTEBOOKS
 
-__all__ = ["STAGES", "ALL_STAGES", "get_stage", "notebook_of"]
+__all__ = ["STAGES", "ALL_STAGES", "ROUND_TRIP_STAGES", "get_stage", "notebook_of"]
 
 #: The per-codec stages, in pipeline order.
 STAGES: tuple[str, ...] = tuple(STAGE_NOTEBOOKS)
 #: ... and the stage that reads every codec's results.
 ALL_STAGES: tuple[str, ...] = (*STAGES, "figures")
+#: the stages that need a decoder: an encode-only tokenizer (``round_trip: false``) skips them
+ROUND_TRIP_STAGES: tuple[str, ...] = ("resynthesis", "acoustic")
 
 
 def get_stage(name: str) -> ModuleType:

@@ -32,7 +32,8 @@ PAPER_ROUNDING_KBPS = 0.05
 RTOL = 1e-9
 
 EXTRA_KBPS = {"encodec_24k_nq2": 1.5, "encodec_24k_nq4": 3.0, "encodec_24k_nq8": 6.0, "encodec_24k_nq16": 12.0,
-              "encodec_24k_nq32": 24.0, "xcodec_hubert_nq8": 4.0, "wavtokenizer_40hz": 0.48}
+              "encodec_24k_nq32": 24.0, "xcodec_hubert_nq8": 4.0, "wavtokenizer_40hz": 0.48,
+              "neucodec": 0.8}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,11 @@ def test_every_neural_spec_has_a_backend_and_documents_embed(specs):
         assert spec.backend in BACKENDS, spec.id
         assert codec_class(spec) is not None
         assert "embed" in spec.description, f"{spec.id}: say what embed returns"
-        assert spec.n_q and spec.frame_rate, spec.id
+        assert spec.frame_rate, spec.id
+        if getattr(codec_class(spec), "CONTINUOUS", False):  # latents, not codes: no bitrate to claim
+            assert spec.n_q is None and spec.codebook_size is None and spec.kbps is None, spec.id
+        else:
+            assert spec.n_q and spec.kbps and (spec.codebook_size or spec.options.get("codebook_sizes")), spec.id
 
 
 def test_list_codecs_reports_neural_codecs_offline(tmp_path, monkeypatch):
