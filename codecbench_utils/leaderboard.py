@@ -199,7 +199,7 @@ def build_leaderboard(runs: PathLike, out: PathLike, *, manifest: PathLike | Non
     parts = [f"<h1>CodecBench leaderboard</h1><p class='note'>{len(codecs)} codecs, built from the result files "
              f"in <code>{html.escape(str(runs))}</code>. Click a column header to sort.</p>"]
     overview = facts[["codec", "family", "kbps"]].copy()
-    parts += ["<h2>Codecs</h2>", _table(overview, "codecs and the bitrate their streams really had (kbps)")]
+    parts += ["<h2>Codecs</h2>", _table(overview, "codecs and the bitrate their streams really had (kbps; – for continuous latents, which have none)")]
     parts += ["<h2>Acoustic metrics</h2>", *_metric_tables(acoustic, facts)] if not acoustic.empty else []
     figs = [f"<figure><img src='assets/{p.name}' alt='{html.escape(p.stem.replace('_', ' '))}'>"
             f"<figcaption>{html.escape(p.stem)}</figcaption></figure>" for p in figures

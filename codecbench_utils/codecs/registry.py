@@ -28,6 +28,7 @@ BACKENDS: dict[str, str] = {
     "hf_xcodec": "codecbench_utils.codecs.hf:XcodecCodec",
     "hf_xcodec2": "codecbench_utils.codecs.hf:Xcodec2Codec",
     "hf_neucodec": "codecbench_utils.codecs.hf:NeuCodecCodec",
+    "hf_higgs": "codecbench_utils.codecs.hf_higgs:HiggsAudioV2Codec",
     "hf_vibevoice": "codecbench_utils.codecs.hf_latent:VibeVoiceCodec",
     "hf_pockettts": "codecbench_utils.codecs.hf_latent:PocketTTSCodec",
     "hf_wavtokenizer": "codecbench_utils.codecs.hf:WavTokenizerCodec",
