@@ -230,6 +230,12 @@ def make_tables(results: Results, cfg: Config) -> dict[str, pd.DataFrame]:
         made["paper_codecs_missing"] = missing
     if not results.classification.empty:
         made["table5_classification"] = tables.classification_table(results.classification)
+        t5 = made["table5_classification"]
+        if "feature" in t5.columns:  # the paper probes codec embeddings and Whisper-Small: only those rows compare
+            t5 = t5[(t5["feature"] == "codec_embedding") | t5["feature"].astype(str).str.startswith("whisper_")]
+        cmp = tables.compare_with_paper(t5, "classification").dropna(subset=["ours"])
+        if not cmp.empty:
+            made["paper_vs_ours_classification"] = cmp
         from .probes.classification import summarize_folds
 
         ci = pd.DataFrame(summarize_folds(results.classification.to_dict("records"),

@@ -159,10 +159,24 @@ def table4(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
+#: features computed on the original audio, whichever codec's run trained them: one row of their own in Table 5
+BASELINE_FEATURES = ("whisper_", "ssl_", "logmel_original")
+
+
 def classification_table(probes: pd.DataFrame) -> pd.DataFrame:
-    """Table 5: mean accuracy over folds (and seeds) per codec/feature and dataset."""
+    """Table 5: mean accuracy over folds (and seeds) per codec/feature and dataset.
+
+    Baseline features (Whisper's encoder, SSL layers, log-mel of the original audio) do not depend on
+    the codec whose run trained them: their rows are pooled under the feature's name (``whisper_small``,
+    the paper's Whisper-Small row) instead of appearing once per codec.
+    """
     if probes.empty:
         return pd.DataFrame()
+    if "feature" in probes.columns:
+        baseline = probes["feature"].astype(str).str.startswith(BASELINE_FEATURES)
+        if baseline.any():
+            probes = probes.copy()
+            probes.loc[baseline, "codec"] = probes.loc[baseline, "feature"]
     key = ["codec", "feature"] if "feature" in probes.columns else ["codec"]
     wide = probes.groupby([*key, "dataset"])["accuracy"].mean().unstack("dataset")
     return wide.reset_index()

@@ -222,3 +222,27 @@ def test_paper_tables_say_which_cells_mix_categories_and_standard_tables_do_not(
     assert "Note: pesq_wb mixes categories" in (tmp_path / "t3.md").read_text()
     assert "mixes categories" in (tmp_path / "t3.tex").read_text() and (tmp_path / "t3.notes.txt") in paths
     assert list(pd.read_csv(tmp_path / "t3.csv").columns) == ["codec", "mse", "pesq_wb", "n_items", "n_failed"]
+
+
+def test_table5_pools_baseline_features_into_their_own_rows_and_compares_whisper_small_with_the_paper(tmp_path):
+    import pandas as pd
+
+    from codecbench_utils import tables
+
+    rows = []
+    for codec in ("dac_24k_nq8", "identity"):
+        for feature, acc in (("codec_embedding", 0.40 if codec == "dac_24k_nq8" else 0.5), ("whisper_small", 0.7),
+                             ("logmel_resynth", 0.3)):
+            for fold in range(2):
+                rows.append({"codec": codec, "feature": feature, "dataset": "ravdess", "fold": fold,
+                             "accuracy": acc + (0.02 if codec == "identity" and feature == "whisper_small" else 0)})
+    t5 = tables.classification_table(pd.DataFrame(rows))
+    whisper = t5[t5["codec"] == "whisper_small"]
+    assert len(whisper) == 1 and whisper["ravdess"].iloc[0] == pytest.approx(0.71)  # pooled over both runs
+    assert set(t5["codec"]) == {"dac_24k_nq8", "identity", "whisper_small"}
+    assert len(t5[(t5["codec"] == "dac_24k_nq8")]) == 2  # its embedding and its resynthesis' log-mel
+    paper = tables.load_paper_table("classification")
+    cmp = tables.compare_with_paper(t5[t5["feature"].isin(["codec_embedding", "whisper_small"])], "classification")
+    row = cmp[(cmp["codec"] == "whisper_small") & (cmp["metric"] == "ravdess")].iloc[0]
+    assert row["paper"] == pytest.approx(float(paper.loc[paper["codec"] == "whisper_small", "ravdess"].iloc[0]))
+    assert row["ours"] == pytest.approx(0.71)

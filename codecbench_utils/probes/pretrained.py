@@ -23,7 +23,8 @@ import numpy as np
 from ..codecs.fingerprint import model_fingerprint
 from ..errors import InvalidAudioError, MissingWeightsError, require
 
-__all__ = ["WHISPER_MODELS", "SSL_MODELS", "PRETRAINED_SR", "WhisperEncoderFeatures", "SSLFeatures", "resolve_model"]
+__all__ = ["WHISPER_MODELS", "SSL_MODELS", "PRETRAINED_SR", "WhisperEncoderFeatures", "SSLFeatures", "resolve_model",
+           "pretrained_missing"]
 
 PRETRAINED_SR = 16000
 WHISPER_MODELS = {size: f"openai/whisper-{size}" for size in ("tiny", "base", "small", "medium", "large-v3")}
@@ -40,6 +41,18 @@ SSL_MODELS = {
 def resolve_model(name: str, table: dict[str, str]) -> str:
     """A short name's Hugging Face repo id, or ``name`` itself (a repo id or a local folder)."""
     return table.get(name, name)
+
+
+def pretrained_missing(kind: str, model: str) -> str | None:
+    """Why a ``whisper:``/``ssl:`` model cannot load here (None: a local folder or the Hub cache has it)."""
+    from pathlib import Path
+
+    from huggingface_hub import try_to_load_from_cache
+
+    source = resolve_model(model, WHISPER_MODELS if kind == "whisper" else SSL_MODELS)
+    if (Path(source) / "config.json").is_file() or isinstance(try_to_load_from_cache(source, "config.json"), str):
+        return None
+    return f"no local copy of '{source}'; get it with `hf download {source}`"
 
 
 def _load(loader: Any, source: str, what: str) -> Any:

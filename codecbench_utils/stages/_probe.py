@@ -100,7 +100,10 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
         Feature sources; empty means ``codec,logmel:original,logmel:resynth``, where
         ``codec`` stands for ``codec:<codec>`` (left out for codecs without embeddings), ``tokens``
         for ``tokens:<codec>`` (the token-based probe; left out for codecs without discrete codes)
-        and ``logmel:resynth`` for ``logmel:<resynth_dir>`` (resynthesized first if missing).
+        and ``logmel:resynth`` for ``logmel:<resynth_dir>`` (stage 01's output; left out for
+        encode-only tokenizers). A ``whisper:``/``ssl:`` source ending in ``?`` (``whisper:small?``,
+        the paper's Table 5 baseline) is optional: used when its weights are on disk, else left
+        out with the reason in the log.
     seeds : str, int or list of int
         One probe per seed (``"0,1,2"``); tables report mean ± std over seeds.
     device : str
@@ -140,7 +143,9 @@ def probe_stage_config(probe: Literal["asr", "classification"], *, codec: str, p
     feats = tuple(features) or DEFAULT_FEATURES
     for f in feats:
         if f not in ("codec", "tokens", "logmel:resynth"):
-            parse_feature_source(f)
+            src = parse_feature_source(f.removesuffix("?"))
+            if f.endswith("?") and src.kind not in ("whisper", "ssl"):
+                raise ConfigError(f"feature source '{f}': only whisper:/ssl: sources can be optional ('?')")
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise UnknownNameError(f"unknown device '{device}'; expected 'auto', 'cpu' or 'cuda[:N]'")
     if steps < 0:
@@ -241,8 +246,11 @@ def resolve_features(cfg: ProbeStageConfig, items: list[ManifestItem], manifest_
     """Concrete feature sources: expand ``codec`` and ``logmel:resynth`` (which needs stage 01 done)."""
     from ..codecs.base import Codec
     from ..codecs.registry import codec_class, get_spec
+    from ..probes.pretrained import pretrained_missing
+    from ..probes.tokens import token_vocab
 
     out = []
+    spec = get_spec(cfg.codec)
     for f in cfg.features:
         if f == "codec":
             cls = codec_class(get_spec(cfg.codec))
@@ -251,14 +259,25 @@ def resolve_features(cfg: ProbeStageConfig, items: list[ManifestItem], manifest_
                 continue
             out.append(f"codec:{cfg.codec}")
         elif f == "tokens":
-            spec = get_spec(cfg.codec)
-            if not (spec.codebook_size and spec.n_q):
+            try:
+                token_vocab(f"tokens:{cfg.codec}")
+            except ConfigError:
                 logger.info("codec '%s' has no discrete codes: no token-based probe", cfg.codec)
                 continue
             out.append(f"tokens:{cfg.codec}")
         elif f == "logmel:resynth":
+            if not spec.round_trip:
+                logger.info("codec '%s' is encode-only: no resynthesis to probe", cfg.codec)
+                continue
             _check_resynthesis(cfg, items, manifest_dir)
             out.append(f"logmel:{cfg.resynth_dir}")
+        elif f.endswith("?"):
+            src = parse_feature_source(f[:-1])
+            why = pretrained_missing(src.kind, str(src.model))
+            if why:
+                logger.warning("optional feature source '%s' left out: %s", f[:-1], why)
+                continue
+            out.append(f[:-1])
         else:
             out.append(f)
     return list(dict.fromkeys(out))

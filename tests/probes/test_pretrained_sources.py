@@ -118,3 +118,30 @@ def test_probe_manifest_runs_on_an_ssl_source(tiny_hubert, tmp_path, rng):
                          overrides={"epochs": 3}, seeds=[0], device="cpu", progress=False)
     assert len(run.summary) == 1 and run.summary["feature"].iloc[0] == f"ssl_{tiny_hubert.name}_l2"
     assert run.summary["codec"].iloc[0] == "original"
+
+
+def test_optional_baselines_are_used_when_on_disk_and_left_out_with_the_reason_when_not(tiny_hubert, tmp_path, rng,
+                                                                                       monkeypatch, caplog):
+    import logging
+
+    from codecbench_utils.stages._probe import probe_stage_config, resolve_features
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_hub"))
+    items = _items(tmp_path, rng)
+    # an encode-only tokenizer: its embeddings and tokens are probed, its (absent) resynthesis is not
+    cfg = probe_stage_config("classification", codec="hubert_base_l6_km500", manifest=tmp_path / "m.jsonl",
+                             runs=tmp_path / "runs",
+                             features=f"codec,tokens,logmel:resynth,whisper:small?,ssl:{tiny_hubert}@1?")
+    with caplog.at_level(logging.INFO):
+        got = resolve_features(cfg, items, tmp_path)
+    assert got == ["codec:hubert_base_l6_km500", "tokens:hubert_base_l6_km500", f"ssl:{tiny_hubert}@1"]
+    assert "whisper:small' left out: no local copy of 'openai/whisper-small'" in caplog.text
+    assert "encode-only" in caplog.text
+    with pytest.raises(ConfigError, match="only whisper:/ssl: sources can be optional"):
+        probe_stage_config("classification", codec="identity", features="logmel:original?")
+
+
+def test_the_token_probe_reads_codebooks_of_unequal_size():
+    from codecbench_utils.probes.tokens import token_vocab
+
+    assert token_vocab("tokens:baichuan_nq8") == [8192, 4096, 2048, 1024, 1024, 1024, 1024, 1024]
