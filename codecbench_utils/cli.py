@@ -200,13 +200,18 @@ def _cmd_codecs_fetch(args: argparse.Namespace) -> int:
 
 def _cmd_codecs_check(args: argparse.Namespace) -> int:
     from .codecs.conformance import check_codec
-    from .codecs.registry import get_spec, load_codec
+    from .codecs.registry import codec_class, get_spec, load_codec
     from .layout import RunsLayout
 
     specs = [get_spec(codec_id) for codec_id in args.ids]  # every id checked before anything loads
     layout = RunsLayout(args.runs)
     ok = True
     for spec in specs:
+        why = codec_class(spec).available(spec)
+        if why:  # the others are still checked; the exit status says one could not be
+            print(f"{spec.id}: not checked, it cannot run here: {why}")
+            ok = False
+            continue
         codec = load_codec(spec, device=args.device)
         try:
             report = check_codec(codec)
@@ -374,7 +379,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     runs = run_codec(args.codec, stages=stages, preset=_renamed_flag(args, "--preset", args.preset), runs=args.runs,
                      overrides=_parse_overrides(args.param))
     for r in runs:
-        print(f"{r.codec} {r.stage}: {r.state} ({r.seconds:.0f} s) -> {r.notebook}")
+        print(f"{r.codec} {r.stage}: {r.state}" + ("" if r.skipped else f" ({r.seconds:.0f} s) -> {r.notebook}"))
     return 0 if all(r.ok for r in runs) and len(runs) == len(stages) else 1
 
 

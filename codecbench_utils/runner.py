@@ -204,7 +204,7 @@ def run_codec(codec: str, *, stages: Sequence[str] = STAGES, preset: str = "demo
             from .codecs.resynth import encode_only_reason
 
             out.append(StageRun(codec, stage, dst, 0.0, skipped=encode_only_reason(spec)))
-            logger.warning("%s: stage %s skipped: %s", codec, stage, out[-1].skipped)
+            logger.info("%s: stage %s skipped: %s", codec, stage, out[-1].skipped)
             continue
         params = stage_parameters(stage, codec=codec, preset=preset, runs=layout.root,
                                   overrides=(overrides or {}).get(stage))

@@ -114,3 +114,13 @@ def test_cli_check_writes_reports_that_list_and_report_read(tmp_path, capsys):
     table = report_mod._conformance(tmp_path)
     assert list(table["codec"]) == ["identity", "opus_6k"] and list(table.columns[1:]) == list(CHECKS)
     assert main(["codecs", "check", "nope", "--runs", str(tmp_path)]) == 2
+
+
+def test_cli_check_reports_a_codec_that_cannot_run_and_checks_the_rest(tmp_path, capsys, monkeypatch):
+    from codecbench_utils.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert main(["codecs", "check", "hubert_base_l6_km500", "identity", "--runs", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "hubert_base_l6_km500: not checked, it cannot run here: " in out and "centroids not found" in out
+    assert "identity: conforms" in out and (tmp_path / "identity" / "conformance.json").is_file()

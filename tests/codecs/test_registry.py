@@ -36,6 +36,11 @@ EXTRA_KBPS = {"encodec_24k_nq2": 1.5, "encodec_24k_nq4": 3.0, "encodec_24k_nq8":
               "neucodec": 0.8}
 
 
+#: the 2026 adapters (#18): transformers classes, pip packages, an encode-only tokenizer
+ZOO_2026 = ("neucodec", "higgs_audio_v2_nq8", "vibevoice_acoustic", "pockettts", "snac_24khz", "snac_32khz",
+            "snac_44khz", "speechtokenizer_nq8", "speechtokenizer_nq1", "hubert_base_l6_km500")
+
+
 @pytest.fixture(scope="module")
 def specs():
     return codec_specs()
@@ -95,10 +100,10 @@ def test_list_codecs_reports_neural_codecs_offline(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     rows = {r["id"]: r for r in list_codecs()}
     json.dumps(list(rows.values()))  # the --json output must serialize
-    for codec_id in [*TABLE3, *EXTRA_KBPS]:
+    for codec_id in [*TABLE3, *EXTRA_KBPS, *ZOO_2026]:
         row = rows[codec_id]
         for key in ("id", "family", "backend", "sample_rate", "n_q", "kbps", "frame_rate", "embedding_dim",
-                    "available", "reason"):
+                    "output_sample_rate", "round_trip", "available", "reason"):
             assert key in row
         assert row["available"] is False and row["reason"], codec_id
         assert "Error:" not in row["reason"], f"{codec_id}: backend import failed: {row['reason']}"
