@@ -60,7 +60,7 @@ from ..errors import (
     MissingWeightsError,
 )
 from .base import Codec, CodecSpec, Encoded, Resynthesis, expand_path
-from .fetch import FetchPlan
+from .model_codec import ModelCodec
 
 __all__ = [
     "HFCodec",
@@ -144,7 +144,7 @@ def resolve_weights(spec: CodecSpec, weights: str | os.PathLike[str] | None = No
     )
 
 
-class HFCodec(Codec):
+class HFCodec(ModelCodec):
     """Shared machinery of the transformers-backed codecs (padding, batching, chunking).
 
     Subclasses set ``MODEL_CLASS`` and implement ``_encode_t``, ``_decode_t`` and
@@ -176,7 +176,7 @@ class HFCodec(Codec):
 
     def __init__(self, spec: CodecSpec, *, device: str = "cpu",
                  weights: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(spec, device=device)
+        Codec.__init__(self, spec, device=device)  # not ModelCodec's: transformers resolves its own weights
         tf = _transformers()
         cls = getattr(tf, self.MODEL_CLASS, None)
         if cls is None:
@@ -192,14 +192,6 @@ class HFCodec(Codec):
         self._setup(model)
 
     @classmethod
-    def from_model(cls, spec: CodecSpec, model: Any, *, device: str = "cpu") -> HFCodec:
-        """Wrap an already built model (e.g. a tiny random one in tests); loads nothing."""
-        self = cls.__new__(cls)
-        Codec.__init__(self, spec, device=device)
-        self._setup(model)
-        return self
-
-    @classmethod
     def available(cls, spec: CodecSpec) -> str | None:
         try:
             tf = _transformers()
@@ -213,21 +205,11 @@ class HFCodec(Codec):
             return str(exc)
         return None
 
-    @classmethod
-    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
-        """The pinned ``options.repo``@``options.revision`` snapshot (into the Hugging Face cache)."""
-        repo = spec.options.get("repo")
-        if not repo:
-            return None
-        return FetchPlan(spec.id, hub_repo=str(repo), hub_revision=spec.options.get("revision"))
-
     # ------------------------------------------------------------------ setup
     def _setup(self, model: Any) -> None:
         import torch
 
-        self.model = model.eval().to(self.device)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        self.model = self._freeze(model)
         self.config = model.config
         opts = self.spec.options
         self.n_q = int(self.spec.n_q) if self.spec.n_q is not None else None

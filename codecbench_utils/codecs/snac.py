@@ -25,106 +25,39 @@ Hugging Face cache for ``options.repo`` (``codecbench codecs fetch ID``); nothin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..audio import check_audio, fit_length
-from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
-from .base import Codec, CodecSpec, Encoded, expand_path
-from .fetch import FetchPlan
+from ..errors import CodecRuntimeError
+from .base import Encoded
+from .model_codec import ModelCodec
 
 __all__ = ["SnacCodec"]
 
-#: files of a SNAC checkpoint folder or Hub snapshot
-SNAC_FILES = ("config.json", "pytorch_model.bin")
-_INSTALL = "pip install 'codecbench[snac]' (or: pip install snac==1.2.1)"
 
-
-def _snac_folder(spec: CodecSpec, weights: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding ``SNAC_FILES``: ``weights`` / ``options.weights``, else the Hub cache of ``options.repo``."""
-    local = weights if weights is not None else spec.options.get("weights")
-    repo = spec.options.get("repo")
-    if local:
-        folder = expand_path(local)
-        if all((folder / f).is_file() for f in SNAC_FILES):
-            return folder
-        raise MissingWeightsError(f"codec '{spec.id}': no SNAC checkpoint at {folder} (expected "
-                                  f"{' + '.join(SNAC_FILES)}); copy a snapshot of '{repo}' there",
-                                  codec_id=spec.id)
-    if not repo:
-        raise MissingWeightsError(f"codec '{spec.id}': its YAML names neither options.weights nor options.repo",
-                                  codec_id=spec.id)
-    from huggingface_hub import try_to_load_from_cache
-
-    hits = [try_to_load_from_cache(repo, f, revision=spec.options.get("revision")) for f in SNAC_FILES]
-    if all(isinstance(h, str) for h in hits):
-        return Path(hits[0]).parent
-    raise MissingWeightsError(
-        f"codec '{spec.id}': checkpoint '{repo}' is not in the Hugging Face cache (expected "
-        f"{' + '.join(SNAC_FILES)}); download it with `codecbench codecs fetch {spec.id}`, or set "
-        f"options.weights in params/codecs/{spec.id}.yaml to a local copy", codec_id=spec.id)
-
-
-class SnacCodec(Codec):
+class SnacCodec(ModelCodec):
     """SNAC through its own package; see the module docstring."""
 
     PACKAGES = ("snac", "torch", "einops")
+    REQUIRES = ("snac", "einops")
+    INSTALL = "pip install 'codecbench[snac]' (or: pip install snac==1.2.1)"
+    CHECKPOINT_FILES = ("config.json", "pytorch_model.bin")
 
-    def __init__(self, spec: CodecSpec, *, device: str = "cpu",
-                 weights: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(spec, device=device)
-        reason = self._missing_package()
-        if reason:
-            raise MissingDependencyError(f"codec '{spec.id}': {reason}", codec_id=spec.id)
+    def _build(self, folder: Path) -> Any:
         import torch
         from snac import SNAC
 
-        folder = _snac_folder(spec, weights)
         model = SNAC(**json.loads((folder / "config.json").read_text()))
-        state = torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-        self._setup(model)
-
-    @classmethod
-    def from_model(cls, spec: CodecSpec, model: Any, *, device: str = "cpu") -> SnacCodec:
-        """Wrap a built ``snac.SNAC`` (e.g. a tiny random one in tests); loads nothing."""
-        self = cls.__new__(cls)
-        Codec.__init__(self, spec, device=device)
-        self._setup(model)
-        return self
-
-    @staticmethod
-    def _missing_package() -> str | None:
-        if importlib.util.find_spec("snac") is None:
-            return f"package 'snac' is not installed: {_INSTALL}"
-        return None
-
-    @classmethod
-    def available(cls, spec: CodecSpec) -> str | None:
-        reason = cls._missing_package()
-        if reason:
-            return reason
-        try:
-            _snac_folder(spec)
-        except MissingWeightsError as exc:
-            return str(exc)
-        return None
-
-    @classmethod
-    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
-        repo = spec.options.get("repo")
-        return FetchPlan(spec.id, hub_repo=str(repo), hub_revision=spec.options.get("revision")) if repo else None
+        model.load_state_dict(torch.load(folder / "pytorch_model.bin", map_location="cpu", weights_only=True))
+        return model
 
     def _setup(self, model: Any) -> None:
-        self.model = model.eval().to(self.device)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        self.model = self._freeze(model)
         self.seed = int(self.spec.options.get("seed", 0))
         checks = {"sample_rate": (int(model.sampling_rate), int(self.sample_rate)),
                   "n_q": (int(model.n_codebooks), int(self.spec.n_q or 0)),

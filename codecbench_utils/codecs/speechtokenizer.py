@@ -23,7 +23,6 @@ import importlib
 import importlib.util
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,12 @@ from typing import Any
 import numpy as np
 
 from ..audio import check_audio, fit_length
-from ..errors import CodecRuntimeError, MissingDependencyError, MissingWeightsError
-from .base import Codec, CodecSpec, Encoded, expand_path
-from .fetch import FetchPlan
+from ..errors import CodecRuntimeError, MissingDependencyError
+from .base import Encoded
+from .model_codec import ModelCodec
 
 __all__ = ["SpeechTokenizerCodec", "speechtokenizer_class"]
 
-CHECKPOINT_FILES = ("config.json", "SpeechTokenizer.pt")
 _INSTALL = "pip install --no-deps speechtokenizer==1.0.1 einops"
 
 
@@ -59,77 +57,23 @@ def speechtokenizer_class() -> Any:
         return model.SpeechTokenizer
 
 
-def _folder(spec: CodecSpec, weights: str | os.PathLike[str] | None = None) -> Path:
-    local = weights if weights is not None else spec.options.get("weights")
-    repo, sub = spec.options.get("repo"), spec.options.get("subfolder", "")
-    if local:
-        folder = expand_path(local)
-        if all((folder / f).is_file() for f in CHECKPOINT_FILES):
-            return folder
-        raise MissingWeightsError(f"codec '{spec.id}': no SpeechTokenizer checkpoint at {folder} (expected "
-                                  f"{' + '.join(CHECKPOINT_FILES)})", codec_id=spec.id)
-    if not repo:
-        raise MissingWeightsError(f"codec '{spec.id}': its YAML names neither options.weights nor options.repo",
-                                  codec_id=spec.id)
-    from huggingface_hub import try_to_load_from_cache
-
-    hits = [try_to_load_from_cache(repo, f"{sub}/{f}" if sub else f, revision=spec.options.get("revision"))
-            for f in CHECKPOINT_FILES]
-    if all(isinstance(h, str) for h in hits):
-        return Path(hits[0]).parent
-    raise MissingWeightsError(
-        f"codec '{spec.id}': checkpoint '{repo}/{sub}' is not in the Hugging Face cache (expected "
-        f"{' + '.join(CHECKPOINT_FILES)}); download it with `codecbench codecs fetch {spec.id}`, or set "
-        f"options.weights in params/codecs/{spec.id}.yaml to a local copy", codec_id=spec.id)
-
-
-class SpeechTokenizerCodec(Codec):
+class SpeechTokenizerCodec(ModelCodec):
     """SpeechTokenizer through its package's model code; see the module docstring."""
 
     PACKAGES = ("speechtokenizer", "torch", "einops")
+    REQUIRES = ("speechtokenizer", "einops")
+    INSTALL = _INSTALL
+    CHECKPOINT_FILES = ("config.json", "SpeechTokenizer.pt")
 
-    def __init__(self, spec: CodecSpec, *, device: str = "cpu",
-                 weights: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(spec, device=device)
+    def _build(self, folder: Path) -> Any:
         import torch
 
-        cls = speechtokenizer_class()
-        folder = _folder(spec, weights)
-        model = cls(json.loads((folder / "config.json").read_text()))
+        model = speechtokenizer_class()(json.loads((folder / "config.json").read_text()))
         model.load_state_dict(torch.load(folder / "SpeechTokenizer.pt", map_location="cpu", weights_only=True))
-        self._setup(model)
-
-    @classmethod
-    def from_model(cls, spec: CodecSpec, model: Any, *, device: str = "cpu") -> SpeechTokenizerCodec:
-        """Wrap a built ``SpeechTokenizer`` (a tiny random one in tests); loads nothing."""
-        self = cls.__new__(cls)
-        Codec.__init__(self, spec, device=device)
-        self._setup(model)
-        return self
-
-    @classmethod
-    def available(cls, spec: CodecSpec) -> str | None:
-        if importlib.util.find_spec("speechtokenizer") is None or importlib.util.find_spec("einops") is None:
-            return f"packages 'speechtokenizer' and 'einops' are not installed: {_INSTALL}"
-        try:
-            _folder(spec)
-        except MissingWeightsError as exc:
-            return str(exc)
-        return None
-
-    @classmethod
-    def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
-        """The checkpoint's two files from the pinned repo (it holds other checkpoints too)."""
-        repo, sub = spec.options.get("repo"), spec.options.get("subfolder", "")
-        if not repo:
-            return None
-        files = tuple(f"{sub}/{f}" if sub else f for f in CHECKPOINT_FILES)
-        return FetchPlan(spec.id, hub_repo=str(repo), hub_revision=spec.options.get("revision"), hub_files=files)
+        return model
 
     def _setup(self, model: Any) -> None:
-        self.model = model.eval().to(self.device)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        self.model = self._freeze(model)
         self.n_q = int(self.spec.n_q or model.n_q)
         if int(model.sample_rate) != int(self.sample_rate) or not 1 <= self.n_q <= int(model.n_q):
             raise CodecRuntimeError(f"codec '{self.id}': the checkpoint runs at {model.sample_rate} Hz with "
