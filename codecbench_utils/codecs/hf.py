@@ -35,7 +35,8 @@ longest item); outputs are trimmed back, so decoded audio is time-aligned with t
 input: every family here either uses symmetric ("same") convolutions or causal
 convolutions whose padding sits on the left, so no delay remains after trimming.
 ``options.delay_samples`` can still shift the output left if a checkpoint is ever
-measured to lag. Items longer than ``options.chunk_seconds`` (default 60 s) are cut
+measured to lag. NeuCodec decodes at another rate than it encodes (``output_sample_rate``):
+its output covers the same duration at 24 kHz (``output_hop`` samples a frame). Items longer than ``options.chunk_seconds`` (default 60 s) are cut
 into chunks of whole frames, so memory stays bounded; the codes of the chunks are
 concatenated. On CUDA, ``options.dtype`` (``bfloat16`` / ``float16``) runs the
 networks under autocast. Inference is deterministic: eval mode, no dropout, no sampling.

@@ -94,3 +94,33 @@ def test_lyra_tokens_and_the_asr_probe_front(tmp_path, monkeypatch):
     model = build_ctc_probe(16, load_probe_profile("small", "asr"), vocab=tokens.token_vocab("tokens:lyra_v2_3k2"))
     out = model(torch.from_numpy(codes)[None], torch.tensor([30]))
     assert out.shape[:2] == (1, 30) and torch.isfinite(out).all()
+
+
+def test_multi_rate_codes_reach_the_token_probe_at_the_finest_rate(tmp_path, monkeypatch):
+    """SNAC's three codebooks (strides 4, 2, 1) arrive as one (finest frames, 3) matrix, and the probe learns."""
+    snac = pytest.importorskip("snac", reason="the optional extra codecbench[snac] is not installed")
+    from codecbench_utils.codecs import registry
+    from codecbench_utils.codecs.base import CodecSpec
+    from codecbench_utils.codecs.snac import SnacCodec
+    from codecbench_utils.probes.cache import extract_features
+    from codecbench_utils.probes.classification import cross_validate
+    from codecbench_utils.probes.config import load_probe_profile
+
+    torch.manual_seed(0)
+    model = snac.SNAC(sampling_rate=8000, encoder_dim=4, encoder_rates=[4, 8], decoder_dim=16, decoder_rates=[8, 4],
+                      attn_window_size=None, codebook_size=16, codebook_dim=4, vq_strides=[4, 2, 1])
+    spec = CodecSpec(id="tiny_snac", family="snac", backend="snac", sample_rate=8000, n_q=3, codebook_size=16,
+                     frame_rate=250.0, embedding_dim=16, options={"vq_strides": [4, 2, 1]})
+    codec = SnacCodec.from_model(spec, model)
+    monkeypatch.setattr(registry, "get_spec", lambda cid, directory=None: codec.spec)
+    items = _tones(tmp_path, 8000)
+    fs = extract_features(make_extractor("tokens:tiny_snac", manifest_dir=tmp_path, codec=codec), items,
+                          tmp_path / "cache", progress=False)
+    codes = fs.get("t0")
+    enc = codec.encode(sf.read(tmp_path / "t0.wav", dtype="float32")[0])
+    assert codes.shape == (150, 3)  # 0.6 s at the finest 250 Hz
+    np.testing.assert_array_equal(codes.T.astype(np.int64), codec.codes_matrix(enc))
+    np.testing.assert_array_equal(codes[:4, 0], np.repeat(enc.codes[0][0], 4))  # the coarse code held 4 frames
+    cfg = load_probe_profile("small", "classification", epochs=30, lr=1e-2)
+    rows = cross_validate(fs, items, cfg, codec=codec.id, dataset="tones", seeds=[0], device="cpu", progress=False)
+    assert np.mean([r.accuracy for r in rows]) > 0.8
