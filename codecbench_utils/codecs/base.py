@@ -40,7 +40,7 @@ class CodecSpec:
     ``kbps`` is the nominal bitrate; for neural codecs it follows from
     ``n_q * log2(codebook_size) * frame_rate / 1000`` (multi-rate codebooks: the sum over
     codebooks). Codecs with continuous latents (no codebooks) have no bitrate: ``kbps``,
-    ``n_q`` and ``codebook_size`` stay ``None`` and the tables say "continuous".
+    ``n_q`` and ``codebook_size`` stay ``None`` and the tables and figures say "no bitrate".
     """
 
     id: str

@@ -156,7 +156,7 @@ def _check(name: str, fn: Any) -> CheckResult:
 
 def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> ConformanceReport:
     """Run every check of the suite on a loaded codec (see the module docstring)."""
-    from ..audio import find_delay
+    from ..audio import find_delay, resample
 
     t0 = time.perf_counter()
     sr, out_sr = codec.sample_rate, codec.output_sample_rate
@@ -185,8 +185,6 @@ def check_codec(codec: Codec, *, seconds: tuple[float, float] = (1.3, 0.71)) -> 
     def delay():
         out = np.asarray(single("a", a).wav, dtype=np.float64)
         if out_sr != sr:  # measured at the input's rate
-            from ..audio import resample
-
             out = resample(out, out_sr, sr)
         out = out[: a.size]
         est = find_delay(a, out, max_delay_samples=int(0.1 * sr))

@@ -36,9 +36,9 @@ input: every family here either uses symmetric ("same") convolutions or causal
 convolutions whose padding sits on the left, so no delay remains after trimming.
 ``options.delay_samples`` can still shift the output left if a checkpoint is ever
 measured to lag. NeuCodec decodes at another rate than it encodes (``output_sample_rate``):
-its output covers the same duration at 24 kHz (``output_hop`` samples a frame). Items longer than ``options.chunk_seconds`` (default 60 s) are cut
-into chunks of whole frames, so memory stays bounded; the codes of the chunks are
-concatenated. On CUDA, ``options.dtype`` (``bfloat16`` / ``float16``) runs the
+its output covers the same duration at 24 kHz (``output_hop`` samples a frame). Items longer
+than ``options.chunk_seconds`` (default 60 s) are cut into chunks of whole frames, so memory
+stays bounded; the codes of the chunks are concatenated. On CUDA, ``options.dtype`` (``bfloat16`` / ``float16``) runs the
 networks under autocast. Inference is deterministic: eval mode, no dropout, no sampling.
 """
 
@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import check_audio, fit_length
+from ..audio import fit_length
 from ..errors import (
     CodecRuntimeError,
     ConfigError,
@@ -345,11 +345,22 @@ class HFCodec(ModelCodec):
         return self.frames_for(n) * self.hop_length
 
     def _check(self, wav: np.ndarray) -> np.ndarray:
-        return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
+        wav = super()._check(wav)
+        if self.frames_for(wav.shape[0]) < self.MIN_FRAMES:
+            raise InvalidAudioError(
+                f"codec '{self.id}': {wav.shape[0]} samples make {self.frames_for(wav.shape[0])} code frame(s); it "
+                f"needs at least {self.MIN_FRAMES} ({1000 * self.MIN_FRAMES * self.hop_length / self.sample_rate:g} ms)")
+        return wav
 
     def _input_gain(self, wav: np.ndarray) -> float:
         """The factor an item is scaled by before encoding (1: none); families that normalise loudness override it."""
         return 1.0
+
+    def _inputs(self, wavs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[float]]:
+        """Checked items, each scaled by its ``_input_gain``, and those gains (encode and embed see the same input)."""
+        wavs = [self._check(w) for w in wavs]
+        gains = [self._input_gain(w) for w in wavs]
+        return [w if g == 1.0 else (w * g).astype(np.float32) for w, g in zip(wavs, gains, strict=True)], gains
 
     def _segment_frames(self, segs: list[np.ndarray]) -> list[int]:
         # every segment but the last holds whole frames exactly
@@ -358,14 +369,7 @@ class HFCodec(ModelCodec):
     # ---------------------------------------------------------------- encode
     def encode_batch(self, wavs: Sequence[np.ndarray]) -> list[Encoded]:
         """Encode several items, padded into batches of ``options.batch_size``."""
-        wavs = [self._check(w) for w in wavs]
-        for w in wavs:
-            if self.frames_for(w.shape[0]) < self.MIN_FRAMES:
-                raise InvalidAudioError(
-                    f"codec '{self.id}': {w.shape[0]} samples make {self.frames_for(w.shape[0])} code frame(s); it needs "
-                    f"at least {self.MIN_FRAMES} ({1000 * self.MIN_FRAMES * self.hop_length / self.sample_rate:g} ms)")
-        gains = [self._input_gain(w) for w in wavs]
-        wavs = [w if g == 1.0 else (w * g).astype(np.float32) for w, g in zip(wavs, gains, strict=True)]
+        wavs, gains = self._inputs(wavs)
         segs_per = [self._segments(w) for w in wavs]
         flat = [s for segs in segs_per for s in segs]
         codes = self._run_segments(flat, lambda x: self._encode_t(x).cpu())
@@ -431,8 +435,7 @@ class HFCodec(ModelCodec):
     # ----------------------------------------------------------------- embed
     def embed_batch(self, wavs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Quantized latents ``(frames, dim)`` float32 of several items (see the module table)."""
-        wavs = [self._check(w) for w in wavs]
-        wavs = [(w * self._input_gain(w)).astype(np.float32) for w in wavs]
+        wavs, _ = self._inputs(wavs)
         segs_per = [self._segments(w) for w in wavs]
         flat = [s for segs in segs_per for s in segs]
 
@@ -466,9 +469,6 @@ class HFCodec(ModelCodec):
         total = sum(e.n_samples for e in encs) or 1
         return [Resynthesis(o, self.output_sample_rate, e.bitrate_kbps, (t1 - t0) * e.n_samples / total,
                             (t2 - t1) * e.n_samples / total) for o, e in zip(outs, encs, strict=True)]
-
-    def close(self) -> None:
-        self.model = None
 
 
 def _bandwidth_for(codec: HFCodec, n_q: int, frame_rate: float, bits: int, bandwidths: Sequence[float],
@@ -665,10 +665,6 @@ class NeuCodecCodec(Xcodec2Codec):
         wavs = list(x[:, 0].float().cpu().numpy())
         feats = self._fe(wavs, sampling_rate=self.sample_rate, return_tensors="pt", padding=True)
         return feats["input_features"].to(x.device), feats["attention_mask"].to(x.device)
-
-    def _decode_t(self, codes: Any) -> Any:
-        audio = self.model.decode(audio_codes=codes).audio_values
-        return audio[:, 0] if audio.ndim == 3 else audio
 
 
 class WavTokenizerCodec(HFCodec):

@@ -19,11 +19,10 @@ formula), in a separate process.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ..errors import MissingDependencyError
 from .base import CodecSpec
-from .hf import HFCodec, _bandwidth_for
+from .hf import XcodecCodec
 
 __all__ = ["HiggsAudioV2Codec", "torchaudio_missing"]
 
@@ -41,8 +40,9 @@ def torchaudio_missing() -> str | None:
             f"{torch.__version__.split('+')[0]} (pip install torchaudio==<that version>)")
 
 
-class HiggsAudioV2Codec(HFCodec):
-    """Higgs-Audio v2 tokenizer; see the module docstring."""
+class HiggsAudioV2Codec(XcodecCodec):
+    """Higgs-Audio v2 tokenizer: X-codec's adapter (bandwidth from ``n_q``, ``quantizer.decode`` as the
+    embedding) on another transformers class, which needs torchaudio; see the module docstring."""
 
     MODEL_CLASS = "HiggsAudioV2TokenizerModel"
     PACKAGES = ("transformers", "torch", "torchaudio")
@@ -57,21 +57,3 @@ class HiggsAudioV2Codec(HFCodec):
     @classmethod
     def available(cls, spec: CodecSpec) -> str | None:
         return torchaudio_missing() or super().available(spec)
-
-    def _model_sample_rate(self) -> int | None:
-        return getattr(self.config, "sample_rate", None)
-
-    def _post_setup(self) -> None:
-        cfg = self.config
-        q = self.model.quantizer
-        self.bandwidth = _bandwidth_for(self, int(self.n_q or 0), cfg.frame_rate, cfg.codebook_nbits,
-                                        cfg.target_bandwidths, q.get_num_quantizers_for_bandwidth)
-
-    def _encode_t(self, x: Any) -> Any:
-        return self.model.encode(x, bandwidth=self.bandwidth, return_dict=True).audio_codes
-
-    def _decode_t(self, codes: Any) -> Any:
-        return self.model.decode(codes, return_dict=True).audio_values[:, 0]
-
-    def _embed_t(self, x: Any, codes: Any) -> Any:
-        return self.model.quantizer.decode(codes.transpose(0, 1))

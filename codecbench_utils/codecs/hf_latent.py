@@ -28,13 +28,24 @@ import numpy as np
 
 from .hf import HFCodec
 
-__all__ = ["VibeVoiceCodec", "PocketTTSCodec"]
+__all__ = ["ContinuousHFCodec", "VibeVoiceCodec", "PocketTTSCodec"]
 
 #: VibeVoice's feature extractor scales every item to this RMS level (its ``target_dB_FS``)
 VIBEVOICE_TARGET_DBFS = -25.0
 
 
-class VibeVoiceCodec(HFCodec):
+class ContinuousHFCodec(HFCodec):
+    """A transformers tokenizer whose codes are its latents: ``embed`` returns them, and, being causal, it
+    batches items of unequal length (right padding never reaches an item's own samples)."""
+
+    CONTINUOUS = True
+    BATCHES_UNEQUAL_LENGTHS = True
+
+    def _embed_t(self, x: Any, codes: Any) -> Any:
+        return codes
+
+
+class VibeVoiceCodec(ContinuousHFCodec):
     """VibeVoice's acoustic tokenizer (σ-VAE): deterministic here, the mean latent without the VAE's noise.
 
     Its feature extractor normalises each item to ``options.target_dbfs`` (default -25 dBFS RMS, peak
@@ -42,9 +53,7 @@ class VibeVoiceCodec(HFCodec):
     audio, so the resynthesis keeps the input's level and the metrics compare like with like.
     """
 
-    MODEL_CLASS = "VibeVoiceAcousticTokenizerModel"
-    CONTINUOUS = True
-    BATCHES_UNEQUAL_LENGTHS = True  # causal convolutions: right padding never reaches an item's samples
+    MODEL_CLASS = "VibeVoiceAcousticTokenizerModel"  # causal convolutions
 
     def _input_gain(self, wav: np.ndarray) -> float:
         target = float(self.spec.options.get("target_dbfs", VIBEVOICE_TARGET_DBFS))
@@ -59,16 +68,11 @@ class VibeVoiceCodec(HFCodec):
     def _decode_t(self, codes: Any) -> Any:
         return self.model.decode(codes.transpose(1, 2)).audio[:, 0]
 
-    def _embed_t(self, x: Any, codes: Any) -> Any:
-        return codes
 
-
-class PocketTTSCodec(HFCodec):
+class PocketTTSCodec(ContinuousHFCodec):
     """Pocket TTS's audio tokenizer: Mimi with its residual quantizer replaced by a continuous bottleneck."""
 
-    MODEL_CLASS = "PocketTTSAudioTokenizerModel"
-    CONTINUOUS = True
-    BATCHES_UNEQUAL_LENGTHS = True  # causal convolutions and causal attention
+    MODEL_CLASS = "PocketTTSAudioTokenizerModel"  # causal convolutions and causal attention
 
     @property
     def hop_length(self) -> int:
@@ -79,6 +83,3 @@ class PocketTTSCodec(HFCodec):
 
     def _decode_t(self, codes: Any) -> Any:
         return self.model.decode(codes.transpose(1, 2)).audio_values[:, 0]
-
-    def _embed_t(self, x: Any, codes: Any) -> Any:
-        return codes

@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
+from ..audio import check_audio
 from ..errors import MissingDependencyError, MissingWeightsError
 from .base import Codec, CodecSpec, expand_path
 from .fetch import FetchPlan
@@ -74,6 +77,19 @@ class ModelCodec(Codec):
 
     def _setup(self, model: Any) -> None:
         raise NotImplementedError
+
+    def _check(self, wav: np.ndarray) -> np.ndarray:
+        """The item as mono float32, refused with the reason when empty, non-finite or multi-channel."""
+        return check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
+
+    def _tensor(self, wav: np.ndarray) -> Any:
+        """One checked item as a ``(1, 1, T)`` tensor on this codec's device."""
+        import torch
+
+        return torch.from_numpy(self._check(wav))[None, None].to(self.device)
+
+    def close(self) -> None:
+        self.model = None
 
     def _freeze(self, model: Any) -> Any:
         """The model in eval mode on this codec's device, without gradients: inference only."""

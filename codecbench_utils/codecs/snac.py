@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import check_audio, fit_length
+from ..audio import fit_length
 from ..errors import CodecRuntimeError
 from .base import Encoded
 from .model_codec import ModelCodec
@@ -77,12 +77,6 @@ class SnacCodec(ModelCodec):
     def strides(self) -> list[int]:
         return [int(s) for s in self.model.vq_strides]
 
-    def _tensor(self, wav: np.ndarray) -> Any:
-        import torch
-
-        wav = check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
-        return torch.from_numpy(wav)[None, None].to(self.device)
-
     def encode(self, wav: np.ndarray) -> Encoded:
         """One int64 array per codebook, coarsest first (lengths differ by the strides)."""
         import torch
@@ -122,6 +116,3 @@ class SnacCodec(ModelCodec):
             z = self.model.quantizer.from_codes(self.model.encode(x))
         frames = self.frames_for(int(x.shape[-1]))
         return np.ascontiguousarray(z[0, :, :frames].T.float().cpu().numpy(), dtype=np.float32)
-
-    def close(self) -> None:
-        self.model = None

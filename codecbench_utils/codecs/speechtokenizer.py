@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import check_audio, fit_length
+from ..audio import fit_length
 from ..errors import CodecRuntimeError, MissingDependencyError
 from .base import Encoded
 from .model_codec import ModelCodec
@@ -85,12 +85,6 @@ class SpeechTokenizerCodec(ModelCodec):
     def hop_length(self) -> int:
         return int(self.model.downsample_rate)
 
-    def _tensor(self, wav: np.ndarray) -> Any:
-        import torch
-
-        wav = check_audio(np.asarray(wav, dtype=np.float32), what=f"codec '{self.id}' input")
-        return torch.from_numpy(wav)[None, None].to(self.device)
-
     def _codes(self, x: Any) -> Any:
         import torch
 
@@ -120,6 +114,3 @@ class SpeechTokenizerCodec(ModelCodec):
         with torch.inference_mode():
             z = self.model.quantizer.decode(codes)
         return np.ascontiguousarray(z[0].T.float().cpu().numpy(), dtype=np.float32)
-
-    def close(self) -> None:
-        self.model = None

@@ -75,7 +75,8 @@ class SSLKMeansCodec(Codec):
         if dim != self.features.dim:
             raise CodecRuntimeError(f"codec '{spec.id}': centroids of dim {dim} for {self.features.dim}-dim "
                                     f"features of {self.features.name}", codec_id=spec.id)
-        self._sq = (self.centroids.astype(np.float64) ** 2).sum(axis=1)
+        self._c64 = self.centroids.astype(np.float64)  # distances in float64, computed per item against these
+        self._sq = (self._c64 ** 2).sum(axis=1)
 
     @staticmethod
     def _centroids_path(spec: CodecSpec) -> Path:
@@ -92,15 +93,10 @@ class SSLKMeansCodec(Codec):
             return (f"codec '{spec.id}': k-means centroids not found at {path}; put a (k, dim) .npy there (or a "
                     f"joblib k-means such as textless-lib's km.bin), or point options.centroids in "
                     f"params/codecs/{spec.id}.yaml at one")
-        from huggingface_hub import try_to_load_from_cache
+        from ..probes.pretrained import pretrained_missing
 
-        from ..probes.pretrained import SSL_MODELS, resolve_model
-
-        source = resolve_model(str(spec.options["model"]), SSL_MODELS)
-        if not Path(source).is_dir() and not isinstance(try_to_load_from_cache(source, "config.json"), str):
-            return (f"codec '{spec.id}': SSL model '{source}' is not in the Hugging Face cache; download it with "
-                    f"`codecbench codecs fetch {spec.id}`")
-        return None
+        why = pretrained_missing("ssl", str(spec.options["model"]))
+        return f"codec '{spec.id}': SSL model: {why}, or `codecbench codecs fetch {spec.id}`" if why else None
 
     @classmethod
     def fetch_plan(cls, spec: CodecSpec) -> FetchPlan | None:
@@ -113,7 +109,7 @@ class SSLKMeansCodec(Codec):
 
     def _assign(self, feats: np.ndarray) -> np.ndarray:
         f = feats.astype(np.float64)
-        dist = (f ** 2).sum(axis=1, keepdims=True) - 2.0 * f @ self.centroids.T.astype(np.float64) + self._sq
+        dist = (f ** 2).sum(axis=1, keepdims=True) - 2.0 * f @ self._c64.T + self._sq
         return dist.argmin(axis=1).astype(np.int64)
 
     def encode(self, wav: np.ndarray) -> Encoded:
