@@ -62,13 +62,19 @@ def _decoder() -> Any:
     return _DECODER[0]
 
 
-def transcribe(audio: np.ndarray, sr: int) -> str:
-    """PocketSphinx's best hypothesis for 16 kHz mono audio ('' when it hears no word)."""
+def _recognizer_input(audio: np.ndarray, sr: int, dtype: Any) -> np.ndarray:
+    """What every recognizer takes: non-empty, finite 16 kHz mono audio (else the reason, as the row's)."""
     if sr != ASR_SR:
         raise InvalidAudioError(f"asr: needs {ASR_SR} Hz audio, got {sr}", metric="asr")
-    x = np.asarray(audio, dtype=np.float64)
+    x = np.asarray(audio, dtype=dtype)
     if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
         raise InvalidAudioError("asr: expected a non-empty, finite mono signal", metric="asr")
+    return x
+
+
+def transcribe(audio: np.ndarray, sr: int) -> str:
+    """PocketSphinx's best hypothesis for 16 kHz mono audio ('' when it hears no word)."""
+    x = _recognizer_input(audio, sr, np.float64)
     pcm = (np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
     dec = _decoder()
     dec.start_utt()
@@ -121,11 +127,7 @@ class WhisperRecognizer:
     def transcribe(self, audio: np.ndarray, sr: int) -> str:
         import torch
 
-        if sr != ASR_SR:
-            raise InvalidAudioError(f"asr: needs {ASR_SR} Hz audio, got {sr}", metric="asr")
-        x = np.asarray(audio, dtype=np.float32)
-        if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
-            raise InvalidAudioError("asr: expected a non-empty, finite mono signal", metric="asr")
+        x = _recognizer_input(audio, sr, np.float32)
         feats = self.processor(x, sampling_rate=sr, return_tensors="pt")
         with torch.inference_mode():
             ids = self.model.generate(feats.input_features, max_new_tokens=self.max_new_tokens, do_sample=False,

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio import check_audio
 from ..codecs.fingerprint import model_fingerprint
 from ..errors import InvalidAudioError, MissingWeightsError, require
 
@@ -66,10 +67,7 @@ def _load(loader: Any, source: str, what: str) -> Any:
 def _check(wav: np.ndarray, sr: int, what: str) -> np.ndarray:
     if sr != PRETRAINED_SR:
         raise InvalidAudioError(f"{what}: needs {PRETRAINED_SR} Hz audio, got {sr}")
-    x = np.asarray(wav, dtype=np.float32)
-    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
-        raise InvalidAudioError(f"{what}: expected a non-empty, finite mono signal")
-    return x
+    return check_audio(wav, what=what)
 
 
 class WhisperEncoderFeatures:
