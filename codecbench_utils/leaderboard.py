@@ -131,6 +131,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
     """
     from .codecs.resynth import output_path
 
+    layout = RunsLayout(runs)
     blocks, n, used, left_out = [], 0, 0, []
     if metric not in acoustic.columns or "category" not in acoustic.columns:
         speech = acoustic.iloc[0:0]
@@ -145,7 +146,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
         cells = []
         for label, r in picks:
             item = str(r["item"])
-            ref, est = refs.get(item), output_path(RunsLayout(runs).resynth_dir(codec), item)
+            ref, est = refs.get(item), output_path(layout.resynth_dir(codec), item)
             safe = item.replace("/", "__")
             a, b = out / "audio" / codec / f"{safe}_{label}_orig.flac", out / "audio" / codec / f"{safe}_{label}_codec.flac"
             if ref is None or not _clip(ref, a, seconds) or not _clip(est, b, seconds):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots, tables
+from .layout import RunsLayout
 from .probes.results import (
     ASR_FILE,
     ASR_ITEMS_FILE,
@@ -61,8 +62,6 @@ class Results:
 def _codec_facts(runs: Path, codecs: list[str]) -> pd.DataFrame:
     from .codecs.registry import codec_specs
     from .codecs.resynth import read_index
-    from .layout import RunsLayout
-
     layout = RunsLayout(runs)
     specs = codec_specs()
     rows = []
@@ -194,7 +193,6 @@ def _asr_against_reference(items: pd.DataFrame, reference: str = "identity") -> 
 def _conformance(runs: Path) -> pd.DataFrame:
     """One row per codec checked with ``codecbench codecs check``: each check's status (details in the JSON)."""
     from .codecs.conformance import CHECKS, read_report
-    from .layout import RunsLayout
 
     rows = []
     for path in RunsLayout(runs).conformance_files():

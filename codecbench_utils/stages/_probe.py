@@ -243,7 +243,8 @@ def _check_resynthesis(cfg: ProbeStageConfig, items: list[ManifestItem], manifes
 
 
 def resolve_features(cfg: ProbeStageConfig, items: list[ManifestItem], manifest_dir: Path) -> list[str]:
-    """Concrete feature sources: expand ``codec`` and ``logmel:resynth`` (which needs stage 01 done)."""
+    """Concrete feature sources: expand the shorthands ``codec``, ``tokens`` and ``logmel:resynth`` (which needs
+    stage 01 done), leaving out what the codec lacks, and the optional (``?``) sources whose weights are absent."""
     from ..codecs.base import Codec
     from ..codecs.registry import codec_class, get_spec
     from ..probes.pretrained import pretrained_missing
@@ -253,8 +254,7 @@ def resolve_features(cfg: ProbeStageConfig, items: list[ManifestItem], manifest_
     spec = get_spec(cfg.codec)
     for f in cfg.features:
         if f == "codec":
-            cls = codec_class(get_spec(cfg.codec))
-            if cls.embed is Codec.embed:
+            if codec_class(spec).embed is Codec.embed:
                 logger.info("codec '%s' has no embeddings: probing its resynthesized audio only", cfg.codec)
                 continue
             out.append(f"codec:{cfg.codec}")
