@@ -130,6 +130,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
     Codecs are taken in order until the clips reach ``budget_bytes``; the page says which were left out.
     """
     from .codecs.resynth import output_path
+    from .metrics.registry import higher_is_better
 
     layout = RunsLayout(runs)
     blocks, n, used, left_out = [], 0, 0, []
@@ -141,7 +142,7 @@ def _samples(runs: Path, out: Path, acoustic: pd.DataFrame, refs: dict[str, Path
         if used >= budget_bytes:
             left_out.append(codec)
             continue
-        rows = speech[speech["codec"] == codec].sort_values(metric)
+        rows = speech[speech["codec"] == codec].sort_values(metric, ascending=higher_is_better(metric))
         picks = [("worst", rows.iloc[0]), ("best", rows.iloc[-1])] if len(rows) else []
         cells = []
         for label, r in picks:

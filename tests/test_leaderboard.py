@@ -134,3 +134,20 @@ def test_page_renders_sorts_and_plays_in_chromium(tmp_path, signal, rng, browser
     assert len(durations) == 8 and all(d > 0 for d in durations)
     browser.save_screenshot(str(tmp_path / "leaderboard.png"))
     assert (tmp_path / "leaderboard.png").stat().st_size > 0
+
+
+def test_best_and_worst_samples_follow_the_metrics_direction(tmp_path, signal, rng):
+    """For a lower-is-better metric (MSE) the best item is the one with the lowest value, not the highest."""
+    import pandas as pd
+
+    from codecbench_utils.leaderboard import build_leaderboard
+
+    runs = _runs(tmp_path, signal, rng)
+    rows = pd.read_parquet(runs / "opus_6k" / "acoustic" / "d.parquet")
+    speech = rows[rows["category"] == "speech"]
+    lowest, highest = speech.loc[speech["mse"].idxmin(), "item"], speech.loc[speech["mse"].idxmax(), "item"]
+    assert lowest != highest
+    build_leaderboard(runs, tmp_path / "site", clip_seconds=1, sample_metric="mse")
+    names = {p.name for p in (tmp_path / "site" / "audio" / "opus_6k").iterdir()}
+    assert f"{lowest.replace('/', '__')}_best_codec.flac" in names
+    assert f"{highest.replace('/', '__')}_worst_codec.flac" in names
