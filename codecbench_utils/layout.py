@@ -79,9 +79,9 @@ class RunsLayout:
     def acoustic_shard_file(self, codec: str, dataset: str, shard: int, n_shards: int) -> Path:
         return self.acoustic_dir(codec) / "shards" / f"{dataset}.{shard:04d}-of-{n_shards:04d}.parquet"
 
-    def acoustic_files(self) -> list[Path]:
-        """Every codec's merged acoustic result files (shards excluded)."""
-        return sorted(self.root.glob("*/acoustic/*.parquet"))
+    def result_files(self, kind: str = "acoustic") -> list[Path]:
+        """Every codec's ``acoustic`` (merged: shards excluded) or ``probes`` result tables."""
+        return sorted(self.root.glob(f"*/{kind}/*.parquet"))
 
     def conformance_file(self, codec: str) -> Path:
         """``codecbench codecs check``'s report for a codec."""

@@ -90,7 +90,7 @@ def collect_results(runs: str | Path, kind: str = "acoustic") -> pd.DataFrame:
 
     layout = RunsLayout(runs)
     frames = []
-    for path in sorted(layout.root.glob(f"*/{kind}/*.parquet")):
+    for path in layout.result_files(kind):
         df = read_results(path)
         if "codec" not in df.columns or df["codec"].isna().all():
             df = df.drop(columns=["codec"], errors="ignore")
